@@ -1,0 +1,83 @@
+// The Kubernetes channel protocols on a websocket. Binary protocols carry every message as
+// [channel byte][payload]; the base64 protocols carry text: the channel as an ASCII digit,
+// then the payload in standard base64. Internally a message is always the binary form, so the
+// gateway forwards binary-protocol messages as they are and converts only base64 ones.
+import { type ChannelProtocol, supportsHalfClose } from './subprotocol.js';
+import type { Status } from './status.js';
+
+export const STDIN = 0;
+export const STDOUT = 1;
+export const STDERR = 2;
+export const ERROR = 3;
+export const RESIZE = 4;
+/** v5 only: [255, channel] half-closes `channel` (stdin EOF). */
+export const CLOSE = 255;
+
+/** A peer broke the channel protocol: the session ends with 400 and this message. */
+export class ChannelProtocolError extends Error {
+  override name = 'ChannelProtocolError';
+  readonly code = 400;
+}
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Decodes a base64-protocol text message into the binary form [channel][payload]. */
+export function decodeBase64Message(text: string): Buffer | ChannelProtocolError {
+  if (text.length === 0) return new ChannelProtocolError('empty message');
+  const channel = text.charCodeAt(0) - 0x30;
+  if (channel < 0 || channel > 9) return new ChannelProtocolError(`invalid channel character ${JSON.stringify(text[0])}`);
+  const encoded = text.slice(1);
+  if (!STRICT_BASE64.test(encoded)) return new ChannelProtocolError(`channel ${channel}: payload is not valid base64`);
+  const out = Buffer.allocUnsafe(1 + Math.floor((encoded.length * 3) / 4));
+  out[0] = channel;
+  const written = out.write(encoded, 1, 'base64');
+  return out.subarray(0, 1 + written);
+}
+
+/** Encodes the binary form [channel][payload] as a base64-protocol text message. */
+export function encodeBase64Message(message: Uint8Array): string {
+  const bytes = Buffer.from(message.buffer, message.byteOffset, message.length);
+  return String.fromCharCode(0x30 + bytes[0]!) + bytes.toString('base64', 1);
+}
+
+/**
+ * Checks a message a client sent (already in binary form) against what the protocol lets a
+ * client send: stdin, resize (v4 and later), and close (v5). Returns an error or undefined.
+ */
+export function checkClientMessage(protocol: ChannelProtocol, message: Uint8Array): ChannelProtocolError | undefined {
+  if (message.length === 0) return new ChannelProtocolError('empty message: every message starts with a channel byte');
+  const channel = message[0]!;
+  switch (channel) {
+    case STDIN:
+      return undefined;
+    case RESIZE:
+      if (protocol === 'channel.k8s.io' || protocol === 'base64.channel.k8s.io') break;
+      return undefined;
+    case CLOSE:
+      if (!supportsHalfClose(protocol)) break;
+      if (message.length !== 2) return new ChannelProtocolError('close message must be [255, channel]');
+      if (message[1] !== STDIN) return new ChannelProtocolError(`close of channel ${message[1]} is not supported; only stdin (0) can be closed`);
+      return undefined;
+  }
+  return new ChannelProtocolError(`channel ${channel} is not writable by the client over ${protocol}`);
+}
+
+
+/** The bytes or text to write on the error channel for `status`, in the form the protocol uses. */
+export function errorChannelPayload(protocol: ChannelProtocol, status: Status): Buffer | undefined {
+  // v4 and v5 write the Status as JSON; the original protocols wrote only a failure's message.
+  if (protocol.startsWith('v4.') || protocol.startsWith('v5.')) {
+    const { kind: _kind, apiVersion: _apiVersion, code: _code, ...channelStatus } = status;
+    return Buffer.from(JSON.stringify(channelStatus));
+  }
+  return status.status === 'Success' ? undefined : Buffer.from(status.message ?? '');
+}
+
+/** Builds the binary form [channel][payload] (copies: for control messages, not console data). */
+export function channelMessage(channel: number, payload: Uint8Array | string = ''): Buffer {
+  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const out = Buffer.allocUnsafe(1 + body.length);
+  out[0] = channel;
+  out.set(body, 1);
+  return out;
+}
