@@ -21,22 +21,36 @@ export function writeVarint(target: Uint8Array, offset: number, value: number): 
   return offset;
 }
 
+/** readVarint's answers that are not values. */
+export const VARINT_INCOMPLETE = -1;
+export const VARINT_MALFORMED = -2;
+
+/** A read position that readVarint advances, so the hot path allocates nothing per call. */
+export interface Cursor {
+  pos: number;
+}
+
 /**
- * Reads a uint32 varint from `source` at `offset`. Returns the value and the offset after it,
- * `undefined` when the bytes end first, or `null` when the encoding is not a valid uint32.
+ * Reads a uint32 varint at `cursor.pos` (before `end`) and advances the cursor past it.
+ * Returns the value, VARINT_INCOMPLETE when the bytes end first (the cursor stays), or
+ * VARINT_MALFORMED when the encoding is not a valid uint32.
  */
-export function readVarint(
-  source: Uint8Array,
-  offset: number,
-  end: number = source.length,
-): { value: number; next: number } | undefined | null {
+export function readVarint(source: Uint8Array, cursor: Cursor, end: number = source.length): number {
+  let pos = cursor.pos;
   let value = 0;
-  for (let i = 0; i < MAX_VARINT32_BYTES; i++) {
-    if (offset + i >= end) return undefined;
-    const byte = source[offset + i]!;
-    if (i === 4 && byte > 0x0f) return null;
-    value += (byte & 0x7f) * 2 ** (7 * i);
-    if (byte < 0x80) return { value, next: offset + i + 1 };
+  // Bytes 0-3 fit a 28-bit shift; the fifth may add only its low 4 bits (a uint32 ends there).
+  for (let shift = 0; shift < 28; shift += 7) {
+    if (pos >= end) return VARINT_INCOMPLETE;
+    const byte = source[pos++]!;
+    value |= (byte & 0x7f) << shift;
+    if (byte < 0x80) {
+      cursor.pos = pos;
+      return value;
+    }
   }
-  return null;
+  if (pos >= end) return VARINT_INCOMPLETE;
+  const last = source[pos++]!;
+  if (last > 0x0f) return VARINT_MALFORMED;
+  cursor.pos = pos;
+  return value + last * 0x10000000;
 }
