@@ -1,0 +1,154 @@
+// A small Kubernetes REST client: JSON GET/POST and watches over one keep-alive agent, every
+// call bounded in time, every failure a KubeApiError.
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { KubeConfig } from './config.js';
+import { KubeApiError, timeoutError, unreachableError } from './errors.js';
+import { readJson } from './response.js';
+import { startWatch, type WatchEvent, type WatchHandle } from './watch.js';
+
+export interface KubeClientOptions {
+  /** Upper bound of concurrent connections to the API server. */
+  maxSockets?: number;
+  /** Default deadline of get and post. */
+  timeoutMs?: number;
+  /** Default time a watch may stay silent before it is given up. */
+  watchIdleTimeoutMs?: number;
+  userAgent?: string;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  /** Aborting rejects the call with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface WatchOptions {
+  /** Start after this version, as returned by a LIST; events are then replayed from it. */
+  resourceVersion?: string;
+  /** Idle timeout: how long no byte (event or bookmark) may arrive. */
+  timeoutMs?: number;
+}
+
+export class KubeClient {
+  readonly server: URL;
+  private readonly agent: HttpAgent;
+  private readonly transport: typeof httpRequest;
+  private readonly timeoutMs: number;
+  private readonly watchIdleTimeoutMs: number;
+  private readonly userAgent: string;
+
+  constructor(
+    private readonly config: KubeConfig,
+    options: KubeClientOptions = {},
+  ) {
+    this.server = new URL(config.server);
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.watchIdleTimeoutMs = options.watchIdleTimeoutMs ?? 120_000;
+    this.userAgent = options.userAgent ?? 'ironcore-console';
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
+    if (this.server.protocol === 'https:') {
+      this.transport = httpsRequest;
+      this.agent = new HttpsAgent({
+        ...agentOptions,
+        ca: config.ca,
+        cert: config.clientCert,
+        key: config.clientKey,
+        rejectUnauthorized: !config.insecureSkipTLSVerify,
+      });
+    } else if (this.server.protocol === 'http:') {
+      this.transport = httpRequest;
+      this.agent = new HttpAgent(agentOptions);
+    } else {
+      throw new Error(`kubernetes API server ${config.server}: only https:// and http:// are supported`);
+    }
+  }
+
+  get<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    return this.call<T>('GET', path, undefined, options);
+  }
+
+  post<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<T> {
+    return this.call<T>('POST', path, Buffer.from(JSON.stringify(body)), options);
+  }
+
+  /** Watches `path` (a collection); bookmarks are requested and passed to `onEvent` too. */
+  watch<T>(path: string, options: WatchOptions, onEvent: (event: WatchEvent<T>) => void): WatchHandle {
+    const query: Record<string, string> = { watch: '1', allowWatchBookmarks: 'true' };
+    if (options.resourceVersion) query.resourceVersion = options.resourceVersion;
+    const watchPath = withQuery(path, query);
+    const headers = this.headers();
+    return startWatch(
+      (signal) => this.send('GET', watchPath, headers, undefined, signal),
+      `GET ${path} (watch)`,
+      options.timeoutMs ?? this.watchIdleTimeoutMs,
+      onEvent,
+    );
+  }
+
+  /** Closes idle connections and ends the ones in use. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private async call<T>(method: string, path: string, body: Buffer | undefined, options: RequestOptions): Promise<T> {
+    const what = `${method} ${path}`;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const headers = this.headers(body);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(timeoutError(what, timeoutMs)), timeoutMs);
+    const onCallerAbort = (): void => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) onCallerAbort();
+    else options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    try {
+      const res = await this.send(method, path, headers, body, controller.signal);
+      return await readJson<T>(res, what);
+    } catch (err) {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      throw err instanceof KubeApiError ? err : unreachableError(err, what);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  private headers(body?: Buffer): OutgoingHttpHeaders {
+    const headers: OutgoingHttpHeaders = { accept: 'application/json', 'user-agent': this.userAgent };
+    const token = this.config.token?.();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = body.length;
+    }
+    return headers;
+  }
+
+  private send(
+    method: string,
+    path: string,
+    headers: OutgoingHttpHeaders,
+    body: Buffer | undefined,
+    signal: AbortSignal,
+  ): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = this.transport({
+        protocol: this.server.protocol,
+        // URL keeps the brackets of an IPv6 host; the socket wants the bare address.
+        hostname: this.server.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: this.server.port,
+        path: this.server.pathname.replace(/\/$/, '') + path,
+        method,
+        headers,
+        agent: this.agent,
+        signal,
+      });
+      req.once('response', resolve);
+      req.once('error', reject);
+      req.end(body);
+    });
+  }
+}
+
+function withQuery(path: string, query: Record<string, string>): string {
+  return `${path}${path.includes('?') ? '&' : '?'}${new URLSearchParams(query)}`;
+}

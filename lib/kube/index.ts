@@ -1,0 +1,39 @@
+// lib/kube: the gateway's view of the Kubernetes API. Loading a configuration (in-cluster,
+// kubeconfig, exec plugins), a small REST client with watches, the Machine → MachinePool →
+// address lookup with its pool cache, TokenReview/SubjectAccessReview with caching, the
+// Status error type the gateway answers with, and a stand-in API server for tests and the
+// dev stack.
+export type { KubeConfig } from './config.js';
+export { loadInCluster, SERVICE_ACCOUNT_DIR, type InClusterOptions } from './in-cluster.js';
+export { loadKubeconfig, type KubeconfigOptions } from './kubeconfig.js';
+export { fileTokenSource, type FileTokenOptions } from './token-file.js';
+export type { ExecConfig } from './exec-credential.js';
+
+export { KubeClient, type KubeClientOptions, type RequestOptions, type WatchOptions } from './client.js';
+export type { WatchEvent, WatchEventType, WatchHandle } from './watch.js';
+export { KubeApiError, type StatusDetails } from './errors.js';
+
+export { MachineLookup, type MachineLookupOptions, type MachineTarget } from './lookup.js';
+export { MachinePoolCache, type MachinePoolCacheOptions, type WarnLogger } from './pool-cache.js';
+export { DEFAULT_ADDRESS_PREFERENCE, DEFAULT_MACHINEPOOLLET_PORT } from './addresses.js';
+export type { BackoffOptions } from './backoff.js';
+export { MACHINES, MACHINE_POOLS, resourcePath, type ResourceType } from './resources.js';
+export type { KubeList, KubeObject, Machine, MachinePool, MachinePoolAddress, ObjectMeta, UserInfo } from './types.js';
+
+export {
+  AuthReviews,
+  type AccessReviewRequest,
+  type AccessReviewResult,
+  type AuthReviewsOptions,
+  type TokenReviewResult,
+} from './reviews.js';
+
+export {
+  KubeApiFixture,
+  startKubeApi,
+  type KubeApiFixtureOptions,
+  type RequestFilter,
+  type StubResponse,
+} from './fixture/server.js';
+export { machineObject, machinePoolObject } from './fixture/objects.js';
+export type { AccessDecision, AccessReviewSpec, Authorizer } from './fixture/reviews.js';

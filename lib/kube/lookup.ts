@@ -1,0 +1,86 @@
+// Machine → MachinePool → the pool provider's address: what the gateway dials for a session.
+import {
+  DEFAULT_ADDRESS_PREFERENCE,
+  DEFAULT_MACHINEPOOLLET_PORT,
+  machinepoolletPort,
+  preferredAddress,
+} from './addresses.js';
+import type { KubeClient } from './client.js';
+import { CoalescingCache } from './coalescing-cache.js';
+import { KubeApiError } from './errors.js';
+import type { MachinePoolCache } from './pool-cache.js';
+import { MACHINE_POOLS, MACHINES, resourcePath } from './resources.js';
+import type { Machine, MachinePool } from './types.js';
+
+export interface MachineTarget {
+  pool: string;
+  address: string;
+  port: number;
+  machineUID?: string;
+}
+
+export interface MachineLookupOptions {
+  /** Watched pools; without it (or before it synced, or on a miss) pools are fetched by GET. */
+  pools?: MachinePoolCache;
+  /** Address types in order of preference. */
+  addressPreference?: readonly string[];
+  /** Port when the pool announces none. */
+  defaultPort?: number;
+  /** How long a fetched Machine is reused; 0 fetches it for every resolve not in flight. */
+  machineTtlMs?: number;
+  timeoutMs?: number;
+}
+
+export class MachineLookup {
+  private readonly machines = new CoalescingCache<string, Machine>();
+  private readonly fetchedPools = new CoalescingCache<string, MachinePool>();
+  private readonly addressPreference: readonly string[];
+  private readonly defaultPort: number;
+  private readonly machineTtlMs: number;
+
+  constructor(
+    private readonly client: KubeClient,
+    private readonly options: MachineLookupOptions = {},
+  ) {
+    this.addressPreference = options.addressPreference ?? DEFAULT_ADDRESS_PREFERENCE;
+    this.defaultPort = options.defaultPort ?? DEFAULT_MACHINEPOOLLET_PORT;
+    this.machineTtlMs = options.machineTtlMs ?? 0;
+  }
+
+  /** Rejects with a KubeApiError whose code and reason suit the gateway's answer. */
+  async resolve(namespace: string, name: string): Promise<MachineTarget> {
+    const machine = await this.machines.get(
+      machineKey(namespace, name),
+      () => this.client.get<Machine>(resourcePath(MACHINES, namespace, name), { timeoutMs: this.options.timeoutMs }),
+      () => this.machineTtlMs,
+    );
+    const poolName = machine.spec?.machinePoolRef?.name;
+    if (!poolName) throw new KubeApiError(400, 'BadRequest', `machine ${name} has no machine pool assigned`);
+    const pool = this.options.pools?.get(poolName) ?? (await this.fetchPool(poolName));
+    const target: MachineTarget = {
+      pool: poolName,
+      address: preferredAddress(pool, this.addressPreference),
+      port: machinepoolletPort(pool, this.defaultPort),
+    };
+    if (machine.metadata.uid) target.machineUID = machine.metadata.uid;
+    return target;
+  }
+
+  /** Drops the cached Machine, e.g. after its pool could not be reached. */
+  invalidate(namespace: string, name: string): void {
+    this.machines.delete(machineKey(namespace, name));
+  }
+
+  private fetchPool(name: string): Promise<MachinePool> {
+    const path = resourcePath(MACHINE_POOLS, undefined, name);
+    return this.fetchedPools.get(
+      name,
+      () => this.client.get<MachinePool>(path, { timeoutMs: this.options.timeoutMs }),
+      () => 0,
+    );
+  }
+}
+
+function machineKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}

@@ -1,0 +1,118 @@
+import t from 'tap';
+import { AuthReviews, type AuthReviewsOptions } from '../../lib/kube/index.js';
+import type { AccessReviewSpec } from '../fixtures/kube-api.js';
+import { clientFor, rejection, startSecureApi, type Teardown } from './fixtures/setup.js';
+
+const TOKEN_REVIEWS = '/apis/authentication.k8s.io/v1/tokenreviews';
+const ACCESS_REVIEWS = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
+const alice = {
+  username: 'alice',
+  uid: 'u-1',
+  groups: ['devs', 'system:authenticated'],
+  extra: { scopes: ['console'] },
+};
+
+async function setup(t: Teardown, options: AuthReviewsOptions = {}) {
+  const seen: AccessReviewSpec[] = [];
+  const { api, config } = await startSecureApi(t, {
+    tokens: { 'alice-token': alice },
+    authorize: (spec) => {
+      seen.push(spec);
+      if (spec.user === 'alice' && spec.resourceAttributes?.name === 'm1') return true;
+      return { allowed: false, denied: true, reason: 'RBAC: no rule allows exec on this machine' };
+    },
+  });
+  return { api, seen, config, reviews: new AuthReviews(clientFor(t, config), options) };
+}
+
+t.test('TokenReview: a known token is authenticated with its user, an unknown one is not', async (t) => {
+  const { reviews } = await setup(t);
+  t.same(await reviews.tokenReview('alice-token'), { authenticated: true, user: alice });
+  t.same(await reviews.tokenReview('forged'), { authenticated: false, error: 'invalid bearer token' });
+});
+
+t.test('TokenReview results are cached, concurrent reviews coalesced, by token and audiences', async (t) => {
+  const { api, reviews } = await setup(t);
+  api.setLatency(20);
+  const results = await Promise.all(Array.from({ length: 10 }, () => reviews.tokenReview('alice-token')));
+  t.ok(results.every((result) => result.authenticated));
+  await reviews.tokenReview('alice-token');
+  t.equal(api.requestCount(TOKEN_REVIEWS), 1);
+  await reviews.tokenReview('alice-token', { audiences: ['console'] });
+  await reviews.tokenReview('forged');
+  t.equal(api.requestCount(TOKEN_REVIEWS), 3);
+});
+
+t.test('rejections are remembered only for the short denied ttl', async (t) => {
+  const { api, reviews } = await setup(t, { allowedTtlMs: 10_000, deniedTtlMs: 40 });
+  await reviews.tokenReview('forged');
+  await reviews.tokenReview('forged');
+  await reviews.tokenReview('alice-token');
+  t.equal(api.requestCount(TOKEN_REVIEWS), 2);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await reviews.tokenReview('forged');
+  await reviews.tokenReview('alice-token');
+  t.equal(api.requestCount(TOKEN_REVIEWS), 3, 'the rejection expired, the acceptance did not');
+});
+
+t.test('with ttls of 0 nothing is cached', async (t) => {
+  const { api, reviews } = await setup(t, { allowedTtlMs: 0, deniedTtlMs: 0 });
+  await reviews.tokenReview('alice-token');
+  await reviews.tokenReview('alice-token');
+  t.equal(api.requestCount(TOKEN_REVIEWS), 2);
+});
+
+t.test('an API error is thrown and not cached, and the token is not in its message', async (t) => {
+  const { api, reviews } = await setup(t);
+  api.setCallerToken('rotated');
+  const err = await rejection(reviews.tokenReview('alice-token'));
+  t.match(err, { code: 401, reason: 'Unauthorized' });
+  t.notMatch(err.message, 'alice-token');
+  api.setCallerToken(undefined);
+  t.equal((await reviews.tokenReview('alice-token')).authenticated, true);
+  t.equal(api.requestCount(TOKEN_REVIEWS), 2);
+});
+
+t.test('SubjectAccessReview asks about exec on the machine and reports allow and deny', async (t) => {
+  const { seen, reviews } = await setup(t);
+  const request = {
+    user: 'alice',
+    uid: 'u-1',
+    groups: ['devs'],
+    extra: { scopes: ['console'] },
+    namespace: 'default',
+    verb: 'create',
+  };
+  t.same(await reviews.subjectAccessReview({ ...request, name: 'm1' }), { allowed: true });
+  t.same(await reviews.subjectAccessReview({ ...request, name: 'm2' }), {
+    allowed: false,
+    denied: true,
+    reason: 'RBAC: no rule allows exec on this machine',
+  });
+  t.same(seen[0], {
+    resourceAttributes: {
+      group: 'compute.ironcore.dev',
+      resource: 'machines',
+      subresource: 'exec',
+      namespace: 'default',
+      name: 'm1',
+      verb: 'create',
+    },
+    user: 'alice',
+    groups: ['devs'],
+    uid: 'u-1',
+    extra: { scopes: ['console'] },
+  });
+});
+
+t.test('SubjectAccessReview results are cached and coalesced per distinct request', async (t) => {
+  const { api, reviews } = await setup(t);
+  const request = { user: 'alice', groups: ['a', 'b'], namespace: 'default', name: 'm1', verb: 'get' };
+  await Promise.all(Array.from({ length: 10 }, () => reviews.subjectAccessReview(request)));
+  await reviews.subjectAccessReview({ ...request, groups: ['b', 'a'] });
+  t.equal(api.requestCount(ACCESS_REVIEWS), 1, 'group order does not matter');
+  await reviews.subjectAccessReview({ ...request, verb: 'create' });
+  await reviews.subjectAccessReview({ ...request, name: 'm2' });
+  await reviews.subjectAccessReview({ ...request, name: 'm2' });
+  t.equal(api.requestCount(ACCESS_REVIEWS), 3);
+});
