@@ -9,7 +9,7 @@ TAP := npx tap --reporter=terse
 all: build
 
 $(NPM_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund || { rm -f $@; exit 1; }
 	@touch $@
 
 # The link schema's code is generated from proto/console.proto, never edited by hand.

@@ -1,6 +1,6 @@
 // The one error type of lib/kube: every failure carries the HTTP code and StatusReason the
 // gateway answers its own client with.
-import { failureStatus, reasonForCode, type Status } from '../protocol/index.js';
+import { failureStatus, parseStatus, reasonForCode, type Status } from '../protocol/index.js';
 
 export type StatusDetails = NonNullable<Status['details']>;
 
@@ -37,15 +37,6 @@ export function errorFromResponse(httpCode: number, body: string, what: string):
   const status = parseStatus(body);
   if (status) return KubeApiError.fromStatus(status, httpCode);
   return new KubeApiError(httpCode, reasonForCode(httpCode), `kubernetes API answered ${what} with HTTP ${httpCode}`);
-}
-
-function parseStatus(body: string): Status | undefined {
-  try {
-    const value = JSON.parse(body) as Partial<Status> | null;
-    return value?.kind === 'Status' ? (value as Status) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export function unreachableError(cause: unknown, what: string): KubeApiError {

@@ -71,3 +71,30 @@ export function exitCodeOf(status: Status): number | undefined {
   const code = Number(cause?.message);
   return Number.isInteger(code) ? code : undefined;
 }
+
+/** A Status object from a response body, or undefined when the body is not one. */
+export function parseStatus(body: string): Status | undefined {
+  try {
+    const value = JSON.parse(body) as Partial<Status> | null;
+    return value?.kind === 'Status' ? (value as Status) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An error that becomes a Status: thrown where a request fails with a known code. */
+export class StatusError extends Error {
+  override name = 'StatusError';
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly reason = reasonForCode(code),
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+
+  toStatus(): Status {
+    return failureStatus(this.code, this.message, this.reason);
+  }
+}

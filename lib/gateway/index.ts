@@ -1,0 +1,18 @@
+// lib/gateway: the exec endpoint on uWebSockets.js. createGateway builds handlers any uWS app
+// can mount, with pluggable lookup, authentication and authorization; listenGateway serves
+// them; LinkPool (default) and the websocket upstream carry sessions to providers.
+export { createGateway, type Gateway, type GatewayOptions, type MachineResolver } from './gateway.js';
+export { listenGateway, type GatewayServer, type GatewayTlsFiles, type ListenOptions } from './server.js';
+export {
+  tokenReviewAuthenticator,
+  subjectAccessAuthorizer,
+  anonymousAuthenticator,
+  allowAllAuthorizer,
+  type Authenticator,
+  type Authorizer,
+  type AccessRequest,
+  type UserInfo,
+} from './auth.js';
+export { LinkPool, type LinkPoolOptions } from './upstream/link-pool.js';
+export type { Upstream, UpstreamStream, ProviderTarget } from './upstream/upstream.js';
+export { loadUws } from './uws.js';

@@ -1,0 +1,72 @@
+// The gateway as a Kubernetes deployment runs it: machines looked up through the API (pools
+// from a watch cache), callers authenticated by TokenReview and authorized by
+// SubjectAccessReview, sessions carried over pooled links.
+import type { ConnectionOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import { AuthReviews, KubeClient, MachineLookup, MachinePoolCache, type KubeConfig } from '../kube/index.js';
+import { DEFAULT_STREAM_WINDOW } from '../link/index.js';
+import { allowAllAuthorizer, anonymousAuthenticator, subjectAccessAuthorizer, tokenReviewAuthenticator } from './auth.js';
+import { createGateway, type Gateway } from './gateway.js';
+import { LinkPool } from './upstream/link-pool.js';
+
+export interface KubeGatewayOptions {
+  kube: KubeConfig;
+  /** TLS to providers (CA and the gateway's client certificate), or false (dev only). */
+  providerTls: ConnectionOptions | false;
+  /** 'none' lets everyone in as system:anonymous: development only. */
+  auth: 'kube' | 'none';
+  allowGetVerb?: boolean;
+  /** How long a machine's lookup is reused; 0 looks every open up. */
+  machineCacheTtlMs?: number;
+  addressPreference?: string[];
+  linksPerProvider?: number;
+  allowedOrigins?: string[];
+  authCacheTtlMs?: number;
+  logger: Logger;
+}
+
+export interface KubeGateway {
+  gateway: Gateway;
+  close(): Promise<void>;
+}
+
+export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
+  const client = new KubeClient(options.kube);
+  const pools = new MachinePoolCache(client, { log: options.logger }).start();
+  const lookup = new MachineLookup(client, {
+    pools,
+    machineTtlMs: options.machineCacheTtlMs ?? 2000,
+    ...(options.addressPreference ? { addressPreference: options.addressPreference } : {}),
+  });
+  const reviews = new AuthReviews(client, options.authCacheTtlMs === undefined ? {} : { allowedTtlMs: options.authCacheTtlMs });
+  if (options.auth === 'none') {
+    options.logger.warn('authentication and authorization are OFF (--auth=none): anyone who reaches this gateway can open any console. Development only.');
+  }
+  const upstream = new LinkPool({
+    tls: options.providerTls,
+    linksPerProvider: options.linksPerProvider ?? 2,
+    connectTimeoutMs: 5000,
+    pingIntervalMs: 10_000,
+    pingTimeoutMs: 30_000,
+    window: DEFAULT_STREAM_WINDOW,
+    stdinHoldBytes: 1 << 20,
+    logger: options.logger,
+  });
+  const gateway = createGateway({
+    lookup,
+    authenticator: options.auth === 'none' ? anonymousAuthenticator : tokenReviewAuthenticator(reviews),
+    authorizer: options.auth === 'none' ? allowAllAuthorizer : subjectAccessAuthorizer(reviews, { allowGetVerb: options.allowGetVerb }),
+    upstream,
+    logger: options.logger,
+    allowedOrigins: options.allowedOrigins,
+    ready: () => pools.synced,
+  });
+  return {
+    gateway,
+    async close() {
+      upstream.close();
+      await pools.close();
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// The default upstream: a few long-lived links per provider, each carrying many sessions.
+// Links are opened on demand up to `linksPerProvider`, then sessions go to the least-loaded
+// one. A provider that cannot be reached is not hammered: after a failed connect, opens fail
+// fast with the same error until a backoff (doubling, capped) has passed.
+import type { Logger } from 'pino';
+import type { ConnectionOptions } from 'node:tls';
+import { connectLink, LinkHandshakeError, type LinkConnection } from '../../link/index.js';
+import { StatusError, type OpenMessage } from '../../protocol/index.js';
+import { LinkStream, type LinkStreamLimits } from './link-stream.js';
+import type { ProviderTarget, Upstream, UpstreamStream } from './upstream.js';
+
+export interface LinkPoolOptions extends LinkStreamLimits {
+  /** TLS to the providers (CA, the gateway's client certificate), or false for plain TCP (dev). */
+  tls: ConnectionOptions | false;
+  linksPerProvider: number;
+  connectTimeoutMs: number;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  logger: Logger;
+}
+
+interface PooledLink {
+  connection: LinkConnection;
+  streams: Map<number, LinkStream>;
+  nextStreamId: number;
+}
+
+const MAX_STREAM_ID = 0xffffffff;
+const BACKOFF_START_MS = 100;
+const BACKOFF_MAX_MS = 5000;
+
+class ProviderLinks {
+  readonly links: PooledLink[] = [];
+  private connecting: Promise<PooledLink> | undefined;
+  private failures = 0;
+  private retryAt = 0;
+  private lastError: StatusError | undefined;
+
+  constructor(
+    private readonly key: string,
+    private readonly target: ProviderTarget,
+    private readonly options: LinkPoolOptions,
+  ) {}
+
+  async pick(): Promise<PooledLink> {
+    const usable = this.links.filter((l) => l.connection.isOpen && l.nextStreamId < MAX_STREAM_ID);
+    if (usable.length >= this.options.linksPerProvider || (usable.length > 0 && this.connecting)) {
+      return usable.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
+    }
+    // Spread over more links only while the existing ones are busy.
+    const idle = usable.find((l) => l.streams.size === 0);
+    if (idle) return idle;
+    this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connect(): Promise<PooledLink> {
+    if (Date.now() < this.retryAt && this.lastError) throw this.lastError;
+    let connection: LinkConnection;
+    try {
+      connection = await connectLink({
+        host: this.target.address,
+        port: this.target.port,
+        tls: this.options.tls,
+        timeoutMs: this.options.connectTimeoutMs,
+        pingIntervalMs: this.options.pingIntervalMs,
+        pingTimeoutMs: this.options.pingTimeoutMs,
+        logger: this.options.logger,
+      });
+    } catch (error) {
+      this.failures++;
+      this.retryAt = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (this.failures - 1));
+      this.lastError = connectError(this.key, error);
+      throw this.lastError;
+    }
+    this.failures = 0;
+    this.lastError = undefined;
+    const link: PooledLink = { connection, streams: new Map(), nextStreamId: 1 };
+    this.links.push(link);
+    connection.onFrame((frame) => {
+      const stream = link.streams.get(frame.stream);
+      if (stream) stream.receive(frame);
+      else if (frame.kind !== 'close') {
+        connection.send({ stream: frame.stream, kind: 'close', close: { code: 400, reason: 'BadRequest', message: `stream ${frame.stream} is not open` } });
+      }
+    });
+    connection.onClose((error) => {
+      this.links.splice(this.links.indexOf(link), 1);
+      const why = `connection to provider ${this.key} lost${error ? `: ${error.message}` : ''}`;
+      for (const stream of [...link.streams.values()]) stream.linkLost(why);
+    });
+    return link;
+  }
+}
+
+function connectError(key: string, error: unknown): StatusError {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof LinkHandshakeError && error.statusCode) {
+    return new StatusError(502, `provider ${key} refused the link: ${message}`, 'InternalError', { cause: error });
+  }
+  if (/timed? ?out/i.test(message)) return new StatusError(504, `provider ${key} did not answer in time: ${message}`, 'Timeout', { cause: error });
+  return new StatusError(503, `provider ${key} is unreachable: ${message}`, 'ServiceUnavailable', { cause: error });
+}
+
+export class LinkPool implements Upstream {
+  private readonly providers = new Map<string, ProviderLinks>();
+
+  constructor(private readonly options: LinkPoolOptions) {}
+
+  async open(target: ProviderTarget, request: OpenMessage, timeoutMs: number): Promise<UpstreamStream> {
+    const key = `${target.address}:${target.port}`;
+    let provider = this.providers.get(key);
+    if (!provider) {
+      provider = new ProviderLinks(key, target, this.options);
+      this.providers.set(key, provider);
+    }
+    const link = await provider.pick();
+    const id = link.nextStreamId;
+    link.nextStreamId += 2;
+    const stream = new LinkStream(link.connection, id, this.options, (s) => link.streams.delete(s.id));
+    link.streams.set(id, stream);
+    const opened = stream.whenOpened();
+    link.connection.send({ stream: id, kind: 'open', open: { ...request, window: this.options.window } });
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        stream.close();
+        reject(new StatusError(504, `provider ${key} did not open the console within ${timeoutMs} ms`, 'Timeout'));
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([opened, timeout]);
+    } catch (close) {
+      if (close instanceof StatusError) throw close;
+      const { code, reason, message } = close as { code?: number; reason?: string; message?: string };
+      throw new StatusError(code && code >= 400 ? code : 502, message || `provider ${key} refused the session`, reason || undefined);
+    } finally {
+      clearTimeout(timer);
+    }
+    return stream;
+  }
+
+  connections(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const [key, provider] of this.providers) counts.set(key, provider.links.length);
+    return counts;
+  }
+
+  close(): void {
+    for (const provider of this.providers.values()) for (const link of provider.links) link.connection.close();
+    this.providers.clear();
+  }
+}
