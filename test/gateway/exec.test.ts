@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { request } from 'node:https';
-import { ALICE, BOB, SessionReader, connect, execPath, refusal, startStack, type Stack } from './fixtures/stack.js';
+import { ALICE, BOB, SessionReader, connect, execPath, refusal, startStack, type Stack } from '../fixtures/stack.js';
 
 let stack: Stack;
 t.before(async () => {

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// `ironcore-console COMMAND ...`: one small dispatcher; each command lives in ./commands.
+// Installed as `kubectl-ironcore_console` too, so `kubectl ironcore-console exec` works.
+import { EXIT, UsageError } from './usage.js';
+
+interface Command {
+  summary: string;
+  run(argv: string[]): Promise<void>;
+}
+
+const commands: Record<string, () => Promise<Command>> = {
+  provider: () => import('./commands/provider.js'),
+};
+/** Other names for the same commands. */
+const aliases: Record<string, string> = {};
+
+async function help(): Promise<string> {
+  const lines = await Promise.all(Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(10)} ${(await load()).summary}`));
+  return [
+    'usage: ironcore-console COMMAND [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'Run `ironcore-console COMMAND --help` for a command\'s options.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(await help());
+    return;
+  }
+  const load = commands[aliases[name] ?? name];
+  if (!load) throw new UsageError(`unknown command ${JSON.stringify(name)}\n\n${await help()}`);
+  const command = await load();
+  await command.run(rest);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`ironcore-console: ${(error as Error).message}`);
+    process.exit(EXIT.usage);
+  }
+  const exitCode = (error as { exitCode?: number }).exitCode;
+  console.error(`ironcore-console: ${(error as Error).message ?? String(error)}`);
+  process.exit(typeof exitCode === 'number' ? exitCode : EXIT.failure);
+});
