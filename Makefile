@@ -29,7 +29,7 @@ test: build
 	$(TAP) 'dist/test/**/*.test.js'
 
 demo: build
-	node dist/lib/cli/main.js demo
+	node dist/lib/cli/main.js dev --attach demo
 
 bench: build
 	node dist/bench/run.js

@@ -9,6 +9,8 @@ interface Command {
 }
 
 const commands: Record<string, () => Promise<Command>> = {
+  dev: () => import('./commands/dev.js'),
+  gateway: () => import('./commands/gateway.js'),
   provider: () => import('./commands/provider.js'),
 };
 /** Other names for the same commands. */

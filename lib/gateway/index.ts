@@ -2,6 +2,8 @@
 // can mount, with pluggable lookup, authentication and authorization; listenGateway serves
 // them; LinkPool (default) and the websocket upstream carry sessions to providers.
 export { createGateway, type Gateway, type GatewayOptions, type MachineResolver } from './gateway.js';
+export { createKubeGateway, type KubeGateway, type KubeGatewayOptions } from './kube-gateway.js';
+export { runGateway, type GatewayConfig, type RunningGateway } from './run.js';
 export { listenGateway, type GatewayServer, type GatewayTlsFiles, type ListenOptions } from './server.js';
 export {
   tokenReviewAuthenticator,

@@ -1,0 +1,130 @@
+// `ironcore-console gateway`: serves the exec endpoint. With --workers N, N uWS apps in worker
+// threads share the port (the kernel spreads connections over them).
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { runGateway, type GatewayConfig } from '../../gateway/run.js';
+import { parseDuration } from '../duration.js';
+import { createLogger } from '../logger.js';
+import { UsageError } from '../usage.js';
+
+export const summary = 'serve the exec endpoint (the console gateway)';
+
+const HELP = `usage: ironcore-console gateway [options]
+
+  --listen HOST:PORT        address to serve (default :8443)
+  --tls-cert FILE, --tls-key FILE
+                            serve HTTPS/WSS (plain HTTP without them: development only)
+  --client-ca FILE          refuse client certificates not signed by this CA
+  --provider-ca FILE, --provider-cert FILE, --provider-key FILE
+                            mTLS to providers: their CA and the gateway's client certificate
+  --provider-insecure       plain TCP to providers (development only)
+  --kubeconfig FILE, --context NAME
+                            Kubernetes API access (default: the in-cluster service account)
+  --auth kube|none          TokenReview + SubjectAccessReview (default), or none (development only)
+  --allow-get-verb          also accept RBAC 'get' on machines/exec for GET (older IronCore RBAC)
+  --allowed-origin ORIGIN   browser origin allowed to connect (repeatable; default: same origin)
+  --machine-cache-ttl DUR   reuse machine lookups this long (default 2s)
+  --links-per-provider N    links opened to each provider (default 2)
+  --workers N               uWS apps in worker threads sharing the port (default 1; 0 = one per CPU)
+  --shutdown-grace DUR      on SIGTERM, let sessions run this long before closing them (default 25s)`;
+
+export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; workers: number } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      listen: { type: 'string', default: ':8443' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'client-ca': { type: 'string' },
+      'provider-ca': { type: 'string' },
+      'provider-cert': { type: 'string' },
+      'provider-key': { type: 'string' },
+      'provider-insecure': { type: 'boolean', default: false },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      auth: { type: 'string', default: 'kube' },
+      'allow-get-verb': { type: 'boolean', default: false },
+      'allowed-origin': { type: 'string', multiple: true },
+      'machine-cache-ttl': { type: 'string', default: '2s' },
+      'links-per-provider': { type: 'string', default: '2' },
+      workers: { type: 'string', default: '1' },
+      'shutdown-grace': { type: 'string', default: '25s' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    process.exit(0);
+  }
+  const listen = /^(.*):(\d+)$/.exec(values.listen);
+  if (!listen) throw new UsageError(`--listen wants HOST:PORT or :PORT, got ${JSON.stringify(values.listen)}`);
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
+  if (values.auth !== 'kube' && values.auth !== 'none') throw new UsageError(`--auth is kube or none, got ${JSON.stringify(values.auth)}`);
+  const providerFiles = [values['provider-ca'], values['provider-cert'], values['provider-key']];
+  if (!values['provider-insecure'] && providerFiles.some((f) => !f)) {
+    throw new UsageError('provider links need --provider-ca, --provider-cert and --provider-key (or --provider-insecure for development)');
+  }
+  const count = (flag: string, text: string, min: number) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} wants an integer of at least ${min}, got ${JSON.stringify(text)}`);
+    return n;
+  };
+  const workers = count('--workers', values.workers, 0);
+  return {
+    workers: workers === 0 ? availableParallelism() : workers,
+    config: {
+      host: listen[1] || '0.0.0.0',
+      port: count('--listen port', listen[2]!, 0),
+      ...(values['tls-cert'] && {
+        tls: { certFile: values['tls-cert'], keyFile: values['tls-key']!, ...(values['client-ca'] && { clientCaFile: values['client-ca'] }) },
+      }),
+      ...((values.kubeconfig || values.context) && {
+        kubeconfig: { ...(values.kubeconfig && { paths: [values.kubeconfig] }), ...(values.context && { context: values.context }) },
+      }),
+      provider: values['provider-insecure']
+        ? 'insecure'
+        : { caFile: values['provider-ca']!, certFile: values['provider-cert']!, keyFile: values['provider-key']! },
+      auth: values.auth,
+      allowGetVerb: values['allow-get-verb'],
+      ...(values['allowed-origin'] && { allowedOrigins: values['allowed-origin'] }),
+      machineCacheTtlMs: parseDuration(values['machine-cache-ttl'], '--machine-cache-ttl'),
+      linksPerProvider: count('--links-per-provider', values['links-per-provider'], 1),
+      shutdownGraceMs: parseDuration(values['shutdown-grace'], '--shutdown-grace'),
+    },
+  };
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { config, workers } = parseGatewayArgs(argv);
+  const logger = createLogger();
+  const stop = workers > 1 ? await startWorkers(config, workers, logger) : (await runGateway(config, logger)).stop;
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+    void stop().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}
+
+/** Starts the first worker (which may pick the port), then the rest on the same port. */
+async function startWorkers(config: GatewayConfig, count: number, logger: Logger): Promise<() => Promise<void>> {
+  const start = (index: number, port: number) =>
+    new Promise<{ worker: Worker; port: number }>((resolve, reject) => {
+      const worker = new Worker(new URL('../gateway-worker.js', import.meta.url), { workerData: { index, config: { ...config, port } } });
+      worker.once('message', (message: { port: number }) => resolve({ worker, port: message.port }));
+      worker.once('error', reject);
+      worker.once('exit', (code) => code !== 0 && logger.error({ worker: index, code }, 'gateway worker exited'));
+    });
+  const first = await start(0, config.port);
+  const rest = await Promise.all(Array.from({ length: count - 1 }, (_, i) => start(i + 1, first.port)));
+  const all = [first, ...rest];
+  logger.info({ workers: count, port: first.port }, 'gateway workers listening');
+  return async () => {
+    await Promise.all(all.map(({ worker }) => new Promise((resolve) => {
+      worker.once('exit', resolve);
+      worker.postMessage('stop');
+    })));
+  };
+}

@@ -1,0 +1,56 @@
+// Runs a gateway process (or one of its worker threads): Kubernetes config, provider TLS,
+// the listening app, and graceful shutdown.
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { loadInCluster, loadKubeconfig, type KubeConfig } from '../kube/index.js';
+import { createKubeGateway } from './kube-gateway.js';
+import { listenGateway, type GatewayServer, type GatewayTlsFiles } from './server.js';
+
+/** Everything a gateway process needs; plain data, so it can be handed to worker threads. */
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  tls?: GatewayTlsFiles;
+  /** Kubeconfig to use; without it the in-cluster service account. */
+  kubeconfig?: { paths?: string[]; context?: string };
+  provider: { caFile: string; certFile: string; keyFile: string } | 'insecure';
+  auth: 'kube' | 'none';
+  allowGetVerb: boolean;
+  allowedOrigins?: string[];
+  machineCacheTtlMs: number;
+  linksPerProvider: number;
+  shutdownGraceMs: number;
+}
+
+export interface RunningGateway {
+  server: GatewayServer;
+  /** Graceful stop: no new sessions, a grace period, then a Status to those left. */
+  stop(): Promise<void>;
+}
+
+export async function runGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+  const kube: KubeConfig = config.kubeconfig ? loadKubeconfig(config.kubeconfig) : loadInCluster();
+  const kubeGateway = createKubeGateway({
+    kube,
+    providerTls:
+      config.provider === 'insecure'
+        ? false
+        : { ca: readFileSync(config.provider.caFile), cert: readFileSync(config.provider.certFile), key: readFileSync(config.provider.keyFile) },
+    auth: config.auth,
+    allowGetVerb: config.allowGetVerb,
+    allowedOrigins: config.allowedOrigins,
+    machineCacheTtlMs: config.machineCacheTtlMs,
+    linksPerProvider: config.linksPerProvider,
+    logger,
+  });
+  if (config.provider === 'insecure') logger.warn('provider links are plain TCP without authentication (--provider-insecure): development only');
+  const server = await listenGateway(kubeGateway.gateway, { host: config.host, port: config.port, tls: config.tls });
+  logger.info({ host: config.host, port: server.port, tls: Boolean(config.tls), auth: config.auth }, 'gateway listening');
+  return {
+    server,
+    async stop() {
+      await server.shutdown(config.shutdownGraceMs);
+      await kubeGateway.close();
+    },
+  };
+}
