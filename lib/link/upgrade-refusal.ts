@@ -1,0 +1,18 @@
+// Refusing an HTTP upgrade on the raw socket node:http hands to 'upgrade' listeners: a plain
+// HTTP response with a Kubernetes Status body, as every error before an upgrade is answered.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Status } from '../protocol/index.js';
+
+/** Answers `status` (which carries its code) and ends the socket. */
+export function refuseUpgrade(socket: Duplex, status: Status): void {
+  const code = status.code ?? 500;
+  const body = JSON.stringify(status);
+  socket.end(
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? 'Error'}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}

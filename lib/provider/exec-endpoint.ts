@@ -1,0 +1,112 @@
+// IEP-02's per-machine endpoint, `GET|POST /apis/compute.ironcore.dev/namespaces/{ns}/
+// machines/{name}/exec`, as a websocket with the Kubernetes channel protocol. The console is
+// attached before the upgrade, so that a machine without a console (404), an exclusive console
+// already in use (409) or a bad request (400) is answered as plain HTTP with a Status body.
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { refuseUpgrade } from '../link/index.js';
+import {
+  CHANNEL_PROTOCOLS,
+  PROVIDER_EXEC_PATTERN,
+  failureStatus,
+  parseOfferedProtocols,
+  type ChannelProtocol,
+} from '../protocol/index.js';
+import type { UserInfo } from './backend.js';
+import type { ConsoleRegistry } from './console-registry.js';
+import { ExecSession } from './exec-session.js';
+import { parseExecQuery } from './exec-query.js';
+import { invalidMachineRef } from './machine-ref.js';
+
+export interface ExecEndpointSettings {
+  /** Bytes buffered on a session's websocket above which its console is paused. */
+  highWaterBytes: number;
+  /** The largest message a client may send. */
+  maxPayloadBytes: number;
+}
+
+/** The channel protocol for a request: the best one offered, or the original one when none is offered. */
+function negotiate(req: IncomingMessage): { protocol: ChannelProtocol } | { error: string } {
+  const header = req.headers['sec-websocket-protocol'];
+  if (header === undefined) return { protocol: 'channel.k8s.io' };
+  const offered = parseOfferedProtocols(header);
+  if (offered.protocol) return { protocol: offered.protocol };
+  return { error: `${offered.bearerError ?? 'none of the offered subprotocols is supported'}; supported: ${CHANNEL_PROTOCOLS.join(', ')}` };
+}
+
+export class ExecEndpoint {
+  private readonly wss: WebSocketServer;
+
+  constructor(
+    private readonly registry: ConsoleRegistry,
+    private readonly settings: ExecEndpointSettings,
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      maxPayload: settings.maxPayloadBytes,
+      // Never echoes the bearer-token entry: only the negotiated channel protocol.
+      handleProtocols: (_offered, req) => {
+        const negotiated = negotiate(req);
+        return 'protocol' in negotiated ? negotiated.protocol : false;
+      },
+    });
+  }
+
+  /** Whether `path` is this endpoint. */
+  matches(path: string): boolean {
+    return PROVIDER_EXEC_PATTERN.test(path);
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      return refuseUpgrade(socket, failureStatus(405, `the exec endpoint accepts GET and POST, not ${req.method}`));
+    }
+    const [, rawNamespace, rawMachine] = PROVIDER_EXEC_PATTERN.exec(path)!;
+    const namespace = safeDecode(rawNamespace!);
+    const machine = safeDecode(rawMachine!);
+    const invalid = invalidMachineRef(namespace, machine);
+    if (invalid) return refuseUpgrade(socket, failureStatus(400, invalid));
+    const query = parseExecQuery(req.url ?? '');
+    if (typeof query === 'string') return refuseUpgrade(socket, failureStatus(400, query));
+    const negotiated = negotiate(req);
+    if ('error' in negotiated) return refuseUpgrade(socket, failureStatus(400, negotiated.error));
+    const { protocol } = negotiated;
+
+    const session = new ExecSession(`exec ${namespace}/${machine}`, protocol, {
+      highWaterBytes: this.settings.highWaterBytes,
+      upgrade: (onWebSocket) => {
+        // ws upgrades only GET; a POST upgrade (as kubectl sends to pod exec) is the same handshake otherwise.
+        req.method = 'GET';
+        this.wss.handleUpgrade(req, socket, head, onWebSocket);
+      },
+      refuse: (status) => refuseUpgrade(socket, status),
+    });
+    socket.once('close', () => session.socketClosed());
+    const cancel = this.registry.attach(
+      { namespace, machine, tty: query.tty, user: clientUser(socket) },
+      { takeover: query.takeover, readOnly: query.readOnly, stdin: query.stdin, replay: !query.noReplay },
+      session,
+    );
+    session.waitForConsole(cancel);
+  }
+}
+
+/** A path segment as the client meant it; a malformed escape is kept as is and fails validation. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The client certificate's CN, when the connection has one: the user as far as the provider can tell. */
+function clientUser(socket: Duplex): UserInfo | undefined {
+  const tlsSocket = socket as Partial<TLSSocket>;
+  const cn = tlsSocket.getPeerCertificate?.()?.subject?.CN;
+  return typeof cn === 'string' && cn !== '' ? { username: cn } : undefined;
+}

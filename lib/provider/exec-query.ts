@@ -1,0 +1,50 @@
+// The per-machine websocket endpoint's query parameters. Those of pod exec that apply (tty,
+// stdin, stdout, stderr) keep their names; ours are takeover, readOnly and noReplay (camelCase,
+// as Kubernetes query parameters are). Booleans are true/false/1/0 (any case); anything else
+// is a 400. Unknown parameters are ignored, as kube-apiserver does.
+export interface ExecQuery {
+  tty: boolean;
+  stdin: boolean;
+  /** Take the write lock from whoever holds it. */
+  takeover: boolean;
+  /** Attach as a viewer that never takes the write lock. */
+  readOnly: boolean;
+  /** Skip the scrollback replay. */
+  noReplay: boolean;
+}
+
+const BOOLEAN_PARAMETERS = ['tty', 'stdin', 'stdout', 'stderr', 'takeover', 'readOnly', 'noReplay'] as const;
+
+/** Parses the query string of `url`; returns the parameters or an error message. */
+export function parseExecQuery(url: string): ExecQuery | string {
+  const params = new URL(url, 'http://provider').searchParams;
+  const values: Record<string, boolean> = {};
+  for (const name of BOOLEAN_PARAMETERS) {
+    const raw = params.get(name);
+    if (raw === null) continue;
+    const value = parseBoolean(raw);
+    if (value === undefined) return `query parameter ${name} must be true, false, 1 or 0, got ${JSON.stringify(raw)}`;
+    values[name] = value;
+  }
+  if (values.takeover && values.readOnly) return 'query parameters takeover and readOnly exclude each other';
+  return {
+    tty: values.tty ?? false,
+    stdin: values.stdin ?? false,
+    takeover: values.takeover ?? false,
+    readOnly: values.readOnly ?? false,
+    noReplay: values.noReplay ?? false,
+  };
+}
+
+function parseBoolean(raw: string): boolean | undefined {
+  switch (raw.toLowerCase()) {
+    case 'true':
+    case '1':
+      return true;
+    case 'false':
+    case '0':
+      return false;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,21 @@
+// lib/provider: the library a machine pool provider embeds to give its machines a console
+// (IEP-02). It serves the gateway's multiplexed link (lib/link) and the per-machine websocket
+// endpoint on one TLS server; sessions on the same machine share its console (one writer,
+// read-only viewers, scrollback replay). The built-in backends in ./backends open the consoles.
+//
+// The per-machine endpoint's query parameters: tty, stdin (as pod exec; absent = false, and a
+// session without stdin is a viewer), takeover (take the write lock), readOnly (never take it),
+// noReplay (skip the scrollback); booleans are true/false/1/0, anything else is a 400.
+export * from './backend.js';
+export * from './backends/index.js';
+export { createProviderServer, type ProviderServer, type ProviderServerOptions, type ProviderTlsOptions } from './server.js';
+export type { SharingMode } from './console-registry.js';
+export {
+  loadProviderConfig,
+  parseProviderConfig,
+  ProviderConfigError,
+  type ProviderConfig,
+  type ProviderTlsFiles,
+  type BackendConfig,
+} from './config.js';
+export { runProvider, type RunningProvider } from './run.js';

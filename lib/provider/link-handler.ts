@@ -1,0 +1,81 @@
+// The provider's end of one link: opens a stream per valid Open, routes every other frame to
+// its stream, answers frames for streams that are not open, and detaches all streams from
+// their consoles when the link dies. The rules are in lib/link/index.ts.
+import type { Logger } from 'pino';
+import { MAX_WINDOW, MIN_STREAM_WINDOW, type LinkConnection } from '../link/index.js';
+import type { Frame, OpenMessage } from '../protocol/index.js';
+import type { ConsoleRegistry } from './console-registry.js';
+import { LinkStream, type LinkStreamSettings } from './link-stream.js';
+import { invalidMachineRef } from './machine-ref.js';
+import { badRequest, type SessionOutcome } from './session.js';
+
+export class LinkHandler {
+  private readonly streams = new Map<number, LinkStream>();
+  private lastStreamId = 0;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly link: LinkConnection,
+    private readonly registry: ConsoleRegistry,
+    private readonly settings: LinkStreamSettings,
+    /** Called once when the link is gone. */
+    onGone: () => void,
+  ) {
+    this.logger = settings.logger;
+    link.onFrame((frame) => this.receive(frame));
+    link.onClose((error) => {
+      this.logger.info({ err: error, streams: this.streams.size }, 'link closed');
+      for (const stream of [...this.streams.values()]) stream.linkGone();
+      onGone();
+    });
+  }
+
+  /** Closes every stream and then the link with `outcome` (provider shutdown). */
+  shutdown(outcome: SessionOutcome): void {
+    for (const stream of [...this.streams.values()]) stream.abort(outcome);
+    this.link.close(outcome);
+  }
+
+  private receive(frame: Frame): void {
+    if (frame.kind === 'open') return this.open(frame.stream, frame.open);
+    const stream = this.streams.get(frame.stream);
+    if (stream) return stream.handle(frame);
+    if (frame.kind !== 'close') this.refuse(frame.stream, `stream ${frame.stream} is not open`);
+  }
+
+  private open(id: number, open: OpenMessage): void {
+    if (id % 2 === 0 || id <= this.lastStreamId) {
+      return this.refuse(id, `stream ${id} cannot be opened: the gateway opens odd stream ids, increasing, never reused (last was ${this.lastStreamId})`);
+    }
+    this.lastStreamId = id;
+    const namespace = open.namespace ?? '';
+    const machine = open.machine ?? '';
+    const invalid = invalidMachineRef(namespace, machine) ?? invalidOpen(open);
+    if (invalid) return this.refuse(id, invalid);
+
+    const stream = new LinkStream(id, this.link, open.window!, this.settings, (closed) => this.streams.delete(closed.id));
+    this.streams.set(id, stream);
+    const user = open.user?.username ? { username: open.user.username, uid: open.user.uid || undefined, groups: open.user.groups ?? [] } : undefined;
+    this.logger.debug({ stream: id, namespace, machine, user: user?.username }, 'opening console stream');
+    const cancel = this.registry.attach(
+      { namespace, machine, tty: open.tty ?? false, cols: open.cols || undefined, rows: open.rows || undefined, user },
+      { takeover: open.takeover ?? false, readOnly: open.readOnly ?? false, stdin: open.stdin ?? false, replay: !open.noReplay },
+      stream,
+    );
+    stream.waitForConsole(cancel);
+  }
+
+  private refuse(id: number, message: string): void {
+    this.link.send({ stream: id, kind: 'close', close: badRequest(message) });
+  }
+}
+
+function invalidOpen(open: OpenMessage): string | undefined {
+  const window = open.window ?? 0;
+  if (window < MIN_STREAM_WINDOW || window > MAX_WINDOW) {
+    return `open.window must be from ${MIN_STREAM_WINDOW} to ${MAX_WINDOW} bytes, got ${window}`;
+  }
+  if ((open.cols ?? 0) > 65535 || (open.rows ?? 0) > 65535) return `open.cols and open.rows must be at most 65535`;
+  if (open.takeover && open.readOnly) return 'open.takeover and open.read_only exclude each other';
+  return undefined;
+}

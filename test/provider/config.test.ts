@@ -1,0 +1,82 @@
+import t from 'tap';
+import { ProviderConfigError, parseProviderConfig } from '../../lib/provider/index.js';
+
+const TLS = 'tls: {certFile: /tls/crt, keyFile: /tls/key, clientCAFile: /tls/ca}\n';
+
+t.test('a full YAML config', async (t) => {
+  const config = parseProviderConfig(`
+listen: "127.0.0.1:9000"
+tls:
+  certFile: /etc/ic/tls.crt
+  keyFile: /etc/ic/tls.key
+  clientCAFile: /etc/ic/ca.crt
+  allowedSubjects: [ironcore-console-gateway]
+backend:
+  kind: unix-serial
+  path: /run/consoles/{namespace}/{machine}.sock
+sharing: exclusive
+scrollbackBytes: 0
+stallTimeoutSeconds: 10
+`);
+  t.same(config, {
+    listen: { host: '127.0.0.1', port: 9000 },
+    tls: { certFile: '/etc/ic/tls.crt', keyFile: '/etc/ic/tls.key', clientCAFile: '/etc/ic/ca.crt', allowedSubjects: ['ironcore-console-gateway'] },
+    insecureNoClientAuth: false,
+    insecureNoTLS: false,
+    backend: { kind: 'unix-serial', path: '/run/consoles/{namespace}/{machine}.sock' },
+    sharing: 'exclusive',
+    scrollbackBytes: 0,
+    stallTimeoutSeconds: 10,
+  });
+});
+
+t.test('JSON works too, and defaults fill the rest', async (t) => {
+  const config = parseProviderConfig(JSON.stringify({
+    tls: { certFile: 'c', keyFile: 'k', clientCAFile: 'ca' },
+    backend: { kind: 'tcp-serial', address: '{machine}.{namespace}.consoles:7000' },
+  }));
+  t.match(config, {
+    listen: { port: 12319 },
+    backend: { kind: 'tcp-serial', address: '{machine}.{namespace}.consoles:7000' },
+    sharing: 'shared',
+    scrollbackBytes: 65536,
+    stallTimeoutSeconds: 30,
+  });
+  t.equal(config.listen.host, undefined, 'all interfaces');
+});
+
+t.test('a pty backend defaults to sharing none; dev settings', async (t) => {
+  const config = parseProviderConfig(`
+listen: "[::1]:0"
+insecureNoTLS: true
+backend: {kind: pty, command: /bin/bash, args: [-l], env: {FOO: bar}, cwd: /tmp}
+`);
+  t.same(config.listen, { host: '::1', port: 0 });
+  t.same(config.backend, { kind: 'pty', command: '/bin/bash', args: ['-l'], env: { FOO: 'bar' }, cwd: '/tmp' });
+  t.equal(config.sharing, 'none');
+  t.equal(config.tls, undefined);
+});
+
+t.test('mistakes are reported with the key that is wrong', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    [`${TLS}backend: {kind: pty}\nscrollback: 10\n`, /unknown key scrollback/],
+    [`${TLS}backend: {kind: pty, path: /x}\n`, /unknown key backend.path/],
+    ['backend: {kind: pty}\n', /tls is required .* insecureNoTLS/],
+    ['tls: {certFile: c, keyFile: k}\nbackend: {kind: pty}\n', /tls.clientCAFile is required .* insecureNoClientAuth/],
+    ['tls: {keyFile: k, clientCAFile: ca}\nbackend: {kind: pty}\n', /tls.certFile is required/],
+    [`${TLS}`, /backend is required/],
+    [`${TLS}backend: {kind: ipmi}\n`, /backend.kind must be one of unix-serial, tcp-serial, pty, got "ipmi"/],
+    [`${TLS}backend: {kind: unix-serial}\n`, /backend.path is required/],
+    [`${TLS}backend: {kind: pty, env: {A: 1}}\n`, /backend.env.A must be a string/],
+    [`${TLS}backend: {kind: pty}\nsharing: everyone\n`, /sharing must be one of shared, exclusive, none/],
+    [`${TLS}backend: {kind: pty}\nlisten: "12319"\n`, /listen must be \[host\]:port/],
+    [`${TLS}backend: {kind: pty}\nscrollbackBytes: -1\n`, /scrollbackBytes must be a non-negative integer/],
+    [`${TLS}backend: {kind: pty}\ninsecureNoTLS: "yes"\n`, /insecureNoTLS must be a boolean/],
+    ['- a list\n', /the document must be a mapping/],
+    ['{ not: yaml', /not valid YAML or JSON/],
+  ];
+  for (const [text, message] of cases) {
+    t.throws(() => parseProviderConfig(text, 'provider.yaml'), { name: 'ProviderConfigError', message }, message.source);
+  }
+  t.throws(() => parseProviderConfig('{}', 'provider.yaml'), ProviderConfigError);
+});

@@ -1,0 +1,188 @@
+// The provider's link semantics, end to end over TLS with the test backend.
+import t from 'tap';
+import { encodeFrame } from '../../lib/protocol/index.js';
+import { eventually, until } from '../link/fixtures/wait.js';
+import { startProvider } from './fixtures/provider.js';
+
+t.test('open, write, read, resize and exit through the link', async (t) => {
+  const provider = await startProvider(t, { sharing: 'none' });
+  const link = await provider.connect();
+  const stream = link.open({ machine: 'cat-1', cols: 90, rows: 30 });
+  t.match(await stream.waitOpened(), { window: 256 * 1024, writer: true });
+  t.match(provider.backend.requests[0], { namespace: 'default', machine: 'cat-1', tty: true, cols: 90, rows: 30, user: { username: 'alice', groups: ['devs'] } });
+
+  await stream.write('hello\n');
+  await stream.waitOutput('hello\n');
+  stream.resize(132, 43);
+  await eventually(() => provider.backend.resizes.length > 0, 'the resize');
+  t.same(provider.backend.resizes, [[132, 43]]);
+
+  stream.endInput();
+  t.match(await stream.waitClosed(), { code: 200, exitCode: 0 });
+  await eventually(() => provider.backend.openStreams === 0, 'the backend stream to close');
+});
+
+t.test('every byte value passes through untouched, in both directions', async (t) => {
+  const provider = await startProvider(t, { sharing: 'none' });
+  const link = await provider.connect();
+  const stream = link.open({ machine: 'cat-1' });
+  await stream.waitOpened();
+  const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7) & 0xff));
+  bytes[0] = 0x1d; // ^], the usual escape key of a console client
+  await stream.write(bytes);
+  await until(stream, () => stream.outputBytes.length >= bytes.length, 'all bytes back');
+  t.ok(stream.outputBytes.equals(bytes));
+});
+
+t.test('a non-zero exit is Close 500 NonZeroExitCode with the exit code', async (t) => {
+  const provider = await startProvider(t);
+  const link = await provider.connect();
+  const stream = link.open({ machine: 'exit-3' });
+  await stream.waitOpened();
+  await stream.write('go\n');
+  t.match(await stream.waitClosed(), { code: 500, reason: 'NonZeroExitCode', exitCode: 3 });
+});
+
+t.test('a device console that closes is Close 503 "console closed"', async (t) => {
+  const provider = await startProvider(t);
+  const link = await provider.connect();
+  const stream = link.open({ machine: 'echo-1' });
+  await stream.waitOpened();
+  provider.backend.endDevices();
+  t.match(await stream.waitClosed(), { code: 503, reason: 'ServiceUnavailable', message: 'console closed' });
+});
+
+t.test('an Open the backend refuses is answered with its ConsoleError', async (t) => {
+  const provider = await startProvider(t);
+  const link = await provider.connect();
+  t.match(await link.open({ machine: 'missing-1' }).waitClosed(), { code: 404, reason: 'NotFound', message: 'machine missing-1 has no console' });
+});
+
+t.test('a bad Open is refused with 400 and never reaches the backend', async (t) => {
+  const provider = await startProvider(t);
+  const link = await provider.connect();
+  t.match(await link.open({ machine: 'Echo_1' }).waitClosed(), { code: 400, message: /invalid machine name "Echo_1"/ });
+  t.match(await link.open({ namespace: '../etc', machine: 'echo-1' }).waitClosed(), { code: 400, message: /invalid namespace/ });
+  t.match(await link.open({ machine: 'echo-1', window: 10 }).waitClosed(), { code: 400, message: /open.window must be from 1024/ });
+  t.match(await link.open({ machine: 'echo-1', takeover: true, readOnly: true }).waitClosed(), { code: 400, message: /exclude each other/ });
+  link.link.send({ stream: 4, kind: 'open', open: { namespace: 'default', machine: 'echo-1', window: 65536 } });
+  await until(link, () => link.strayFrames.length > 0, 'the answer to an even stream id');
+  t.match(link.strayFrames[0], { stream: 4, kind: 'close', close: { code: 400, message: /odd stream ids, increasing/ } });
+  t.equal(provider.backend.opened, 0);
+});
+
+t.test('frames for a stream that is not open are answered with Close 400; a Close is not answered', async (t) => {
+  const provider = await startProvider(t);
+  const link = await provider.connect();
+  link.link.send({ stream: 99, kind: 'close', close: { code: 200 } });
+  link.link.sendData(99, Buffer.from('\x00hello'));
+  link.link.send({ stream: 101, kind: 'credit', credit: { bytes: 10 } });
+  await until(link, () => link.strayFrames.length >= 2, 'two answers');
+  t.match(link.strayFrames, [
+    { stream: 99, kind: 'close', close: { code: 400, message: 'stream 99 is not open' } },
+    { stream: 101, kind: 'close', close: { code: 400, message: 'stream 101 is not open' } },
+  ]);
+  const stream = link.open({ machine: 'echo-1' });
+  await stream.waitOpened();
+  t.equal(link.strayFrames.length, 2, 'and nothing else');
+});
+
+t.test('a flow-control violation closes only that stream', async (t) => {
+  const provider = await startProvider(t, { windowBytes: 4096 });
+  const link = await provider.connect();
+  const greedy = link.open({ machine: 'echo-1' });
+  const polite = link.open({ machine: 'echo-2' });
+  t.match(await greedy.waitOpened(), { window: 4096 });
+  await polite.waitOpened();
+  greedy.sendRaw(Buffer.concat([Buffer.of(0), Buffer.alloc(5000, 'a')]));
+  t.match(await greedy.waitClosed(), { code: 400, message: 'flow control window exceeded' });
+  await polite.write('still here');
+  await polite.waitOutput('still here');
+  t.ok(link.link.isOpen);
+  await eventually(() => provider.backend.openStreams === 1, 'the greedy stream\'s console to close');
+});
+
+t.test('credit for input comes back batched, not one Credit per message', async (t) => {
+  const provider = await startProvider(t, { windowBytes: 8192 });
+  const link = await provider.connect();
+  const stream = link.open({ machine: 'echo-1' });
+  await stream.waitOpened();
+  for (let i = 0; i < 100; i++) await stream.write('0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz\n');
+  await until(stream, () => stream.output.split('\n').length > 100, 'all lines back');
+  t.ok(stream.creditFrames >= 2 && stream.creditFrames <= 4, `${stream.creditFrames} Credit frames for ~11 KiB of input`);
+});
+
+t.test('a slow stream does not delay a fast stream on the same link', async (t) => {
+  const provider = await startProvider(t);
+  const link = await provider.connect();
+  const slow = link.open({ machine: 'flood-1', window: 64 * 1024, autoCredit: false });
+  const fast = link.open({ machine: 'echo-1' });
+  await slow.waitOpened();
+  await fast.waitOpened();
+  await until(slow, () => slow.dataBytes >= 64 * 1024 - 64, 'the slow stream to use up its window');
+
+  const roundTrips: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const started = performance.now();
+    await fast.write(`ping ${i}\n`);
+    await fast.waitOutput(`ping ${i}\n`);
+    roundTrips.push(performance.now() - started);
+  }
+  t.ok(Math.max(...roundTrips) < 250, `fast stream round trips stay short (max ${Math.max(...roundTrips).toFixed(1)} ms)`);
+  t.ok(slow.dataBytes <= 64 * 1024, `the provider never sent past the slow stream's credit (${slow.dataBytes} bytes)`);
+
+  slow.grant(64 * 1024);
+  await until(slow, () => slow.dataBytes > 64 * 1024, 'the slow stream to resume after credit');
+  t.ok(slow.dataBytes <= 128 * 1024);
+});
+
+t.test('a dead link detaches its streams from their consoles', async (t) => {
+  const provider = await startProvider(t);
+  const link = await provider.connect();
+  const streams = [link.open({ machine: 'echo-1' }), link.open({ machine: 'echo-2' }), link.open({ machine: 'cat-1' })];
+  await Promise.all(streams.map((stream) => stream.waitOpened()));
+  t.equal(provider.backend.openStreams, 3);
+  link.link.socket.destroy();
+  await eventually(() => provider.backend.closed === 3, 'all three backend streams closed');
+  t.equal(provider.backend.openStreams, 0);
+});
+
+t.test('malformed frames close that link only; another link keeps working', async (t) => {
+  const provider = await startProvider(t);
+  const broken = await provider.connect();
+  const healthy = await provider.connect();
+  const victim = broken.open({ machine: 'echo-1' });
+  const survivor = healthy.open({ machine: 'echo-2' });
+  await victim.waitOpened();
+  await survivor.waitOpened();
+  broken.link.socket.write(Buffer.from([0x04, 0xff, 0xff, 0xff, 0xff]));
+  await broken.waitClosed();
+  await eventually(() => provider.backend.openStreams === 1, 'the broken link\'s console to close');
+  await survivor.write('alive?\n');
+  await survivor.waitOutput('alive?\n');
+});
+
+t.test('frames fed to the provider one byte at a time still work', async (t) => {
+  const provider = await startProvider(t);
+  const link = await provider.connect();
+  const stream = link.open({ machine: 'echo-1' });
+  await stream.waitOpened();
+  const bytes = encodeFrame({ stream: 1, kind: 'data', data: Buffer.from('\x00one byte at a time\n') });
+  for (const byte of bytes) {
+    link.link.socket.write(Buffer.of(byte));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await stream.waitOutput('one byte at a time\n');
+});
+
+t.test('graceful close: each stream and the link get 503 "provider shutting down"', async (t) => {
+  const provider = await startProvider(t);
+  const link = await provider.connect();
+  const stream = link.open({ machine: 'echo-1' });
+  await stream.waitOpened();
+  await provider.server.close(true);
+  t.match(stream.closeMessage, { code: 503, message: 'provider shutting down' });
+  await link.waitClosed();
+  t.match(link.closeError, { name: 'LinkClosedError', close: { code: 503, message: 'provider shutting down' } });
+  t.equal(provider.backend.openStreams, 0);
+});
