@@ -5,6 +5,7 @@
 // while we wait (onAborted), and late writes are corked.
 import type { Logger } from 'pino';
 import { GATEWAY_EXEC_ROUTE, StatusError, failureStatus, type Status } from '../protocol/index.js';
+import { mountConsolePage } from '../web/index.js';
 import type { Authenticator, Authorizer, UserInfo } from './auth.js';
 import { readExecRequest, type ExecRequest } from './exec-request.js';
 import { GatewayMetrics } from './metrics.js';
@@ -44,7 +45,7 @@ interface SocketData {
 }
 
 export interface Gateway {
-  /** Mounts the exec endpoint, /healthz, /readyz and /metrics on `app`. */
+  /** Mounts the exec endpoint, the console page (/console/), /healthz, /readyz and /metrics on `app`. */
   attach(app: UWS.TemplatedApp): void;
   readonly metrics: GatewayMetrics;
   /** Open sessions. */
@@ -182,6 +183,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       app.any(GATEWAY_EXEC_ROUTE, (res) => {
         writeStatus(res, failureStatus(400, 'exec requires a websocket upgrade (GET with Upgrade: websocket) and a channel.k8s.io subprotocol'));
       });
+      mountConsolePage(app, { logger });
       app.get('/healthz', (res) => void res.end('ok'));
       app.get('/readyz', (res) => {
         if (!settings.ready || settings.ready()) res.end('ok');

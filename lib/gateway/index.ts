@@ -16,5 +16,6 @@ export {
   type UserInfo,
 } from './auth.js';
 export { LinkPool, type LinkPoolOptions } from './upstream/link-pool.js';
+export { WebsocketUpstream, type WebsocketUpstreamOptions } from './upstream/websocket-upstream.js';
 export type { Upstream, UpstreamStream, ProviderTarget } from './upstream/upstream.js';
 export { loadUws } from './uws.js';

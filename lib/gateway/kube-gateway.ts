@@ -8,6 +8,8 @@ import { DEFAULT_STREAM_WINDOW } from '../link/index.js';
 import { allowAllAuthorizer, anonymousAuthenticator, subjectAccessAuthorizer, tokenReviewAuthenticator } from './auth.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { LinkPool } from './upstream/link-pool.js';
+import type { Upstream } from './upstream/upstream.js';
+import { WebsocketUpstream } from './upstream/websocket-upstream.js';
 
 export interface KubeGatewayOptions {
   kube: KubeConfig;
@@ -20,6 +22,8 @@ export interface KubeGatewayOptions {
   machineCacheTtlMs?: number;
   addressPreference?: string[];
   linksPerProvider?: number;
+  /** 'link' (default): pooled multiplexed links; 'websocket': one websocket per session. */
+  upstream?: 'link' | 'websocket';
   allowedOrigins?: string[];
   authCacheTtlMs?: number;
   logger: Logger;
@@ -42,16 +46,19 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
   if (options.auth === 'none') {
     options.logger.warn('authentication and authorization are OFF (--auth=none): anyone who reaches this gateway can open any console. Development only.');
   }
-  const upstream = new LinkPool({
-    tls: options.providerTls,
-    linksPerProvider: options.linksPerProvider ?? 2,
-    connectTimeoutMs: 5000,
-    pingIntervalMs: 10_000,
-    pingTimeoutMs: 30_000,
-    window: DEFAULT_STREAM_WINDOW,
-    stdinHoldBytes: 1 << 20,
-    logger: options.logger,
-  });
+  const limits = { window: DEFAULT_STREAM_WINDOW, stdinHoldBytes: 1 << 20 };
+  const upstream: Upstream =
+    options.upstream === 'websocket'
+      ? new WebsocketUpstream({ tls: options.providerTls, ...limits })
+      : new LinkPool({
+          tls: options.providerTls,
+          linksPerProvider: options.linksPerProvider ?? 2,
+          connectTimeoutMs: 5000,
+          pingIntervalMs: 10_000,
+          pingTimeoutMs: 30_000,
+          logger: options.logger,
+          ...limits,
+        });
   const gateway = createGateway({
     lookup,
     authenticator: options.auth === 'none' ? anonymousAuthenticator : tokenReviewAuthenticator(reviews),

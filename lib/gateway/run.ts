@@ -19,6 +19,7 @@ export interface GatewayConfig {
   allowedOrigins?: string[];
   machineCacheTtlMs: number;
   linksPerProvider: number;
+  upstream: 'link' | 'websocket';
   shutdownGraceMs: number;
 }
 
@@ -41,6 +42,7 @@ export async function runGateway(config: GatewayConfig, logger: Logger): Promise
     allowedOrigins: config.allowedOrigins,
     machineCacheTtlMs: config.machineCacheTtlMs,
     linksPerProvider: config.linksPerProvider,
+    upstream: config.upstream,
     logger,
   });
   if (config.provider === 'insecure') logger.warn('provider links are plain TCP without authentication (--provider-insecure): development only');

@@ -27,6 +27,8 @@ const HELP = `usage: ironcore-console gateway [options]
   --allowed-origin ORIGIN   browser origin allowed to connect (repeatable; default: same origin)
   --machine-cache-ttl DUR   reuse machine lookups this long (default 2s)
   --links-per-provider N    links opened to each provider (default 2)
+  --upstream link|websocket multiplexed links (default), or a websocket per session to the
+                            provider's per-machine endpoint (providers without the link)
   --workers N               uWS apps in worker threads sharing the port (default 1; 0 = one per CPU)
   --shutdown-grace DUR      on SIGTERM, let sessions run this long before closing them (default 25s)`;
 
@@ -49,6 +51,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       'allowed-origin': { type: 'string', multiple: true },
       'machine-cache-ttl': { type: 'string', default: '2s' },
       'links-per-provider': { type: 'string', default: '2' },
+      upstream: { type: 'string', default: 'link' },
       workers: { type: 'string', default: '1' },
       'shutdown-grace': { type: 'string', default: '25s' },
       help: { type: 'boolean', short: 'h' },
@@ -61,6 +64,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
   const listen = /^(.*):(\d+)$/.exec(values.listen);
   if (!listen) throw new UsageError(`--listen wants HOST:PORT or :PORT, got ${JSON.stringify(values.listen)}`);
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
+  if (values.upstream !== 'link' && values.upstream !== 'websocket') throw new UsageError(`--upstream is link or websocket, got ${JSON.stringify(values.upstream)}`);
   if (values.auth !== 'kube' && values.auth !== 'none') throw new UsageError(`--auth is kube or none, got ${JSON.stringify(values.auth)}`);
   const providerFiles = [values['provider-ca'], values['provider-cert'], values['provider-key']];
   if (!values['provider-insecure'] && providerFiles.some((f) => !f)) {
@@ -91,6 +95,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       ...(values['allowed-origin'] && { allowedOrigins: values['allowed-origin'] }),
       machineCacheTtlMs: parseDuration(values['machine-cache-ttl'], '--machine-cache-ttl'),
       linksPerProvider: count('--links-per-provider', values['links-per-provider'], 1),
+      upstream: values.upstream,
       shutdownGraceMs: parseDuration(values['shutdown-grace'], '--shutdown-grace'),
     },
   };

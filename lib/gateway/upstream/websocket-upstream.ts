@@ -1,0 +1,169 @@
+// The second upstream mode: one websocket per session to IEP-02's per-machine endpoint on the
+// provider, for providers that serve only that endpoint (in any language). Flow control rides
+// on TCP: when the client falls behind by a window, we stop reading the provider's socket.
+import type { ConnectionOptions } from 'node:tls';
+import WebSocket from 'ws';
+import {
+  ERROR,
+  RESIZE,
+  StatusError,
+  channelMessage,
+  encodeResize,
+  exitCodeOf,
+  failureStatus,
+  parseStatus,
+  providerExecPath,
+  type CloseMessage,
+  type OpenMessage,
+  type Status,
+} from '../../protocol/index.js';
+import type { ProviderTarget, Upstream, UpstreamStream } from './upstream.js';
+
+export interface WebsocketUpstreamOptions {
+  tls: ConnectionOptions | false;
+  /** Output the client may fall behind by before we stop reading the provider. */
+  window: number;
+  /** The most client stdin waiting in the provider socket's buffer. */
+  stdinHoldBytes: number;
+}
+
+class WebsocketStream implements UpstreamStream {
+  private unconsumed = 0;
+  private paused = false;
+  private finished = false;
+  private dataHandler: (message: Buffer) => void = () => {};
+  private closeHandler: (close: CloseMessage) => void = () => {};
+  private status: Status | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly writer: boolean,
+    private readonly options: WebsocketUpstreamOptions,
+  ) {
+    ws.on('message', (data: Buffer) => {
+      if (data[0] === ERROR) {
+        this.status = parseChannelStatus(data.toString('utf8', 1));
+        return;
+      }
+      this.unconsumed += data.length;
+      if (!this.paused && this.unconsumed > options.window) {
+        this.paused = true;
+        ws.pause();
+      }
+      this.dataHandler(data);
+    });
+    ws.on('close', () => this.finish(this.status ? closeFromStatus(this.status) : { code: 503, reason: 'ServiceUnavailable', message: 'connection to the provider closed' }));
+    ws.on('error', (error) => this.finish({ code: 503, reason: 'ServiceUnavailable', message: `connection to the provider failed: ${error.message}` }));
+  }
+
+  onData(handler: (message: Buffer) => void): void {
+    this.dataHandler = handler;
+  }
+
+  onClose(handler: (close: CloseMessage) => void): void {
+    this.closeHandler = handler;
+  }
+
+  write(message: Buffer): void {
+    if (this.finished) return;
+    this.ws.send(message);
+    if (this.ws.bufferedAmount > this.options.stdinHoldBytes) {
+      this.ws.terminate();
+      this.finish({ code: 429, reason: 'TooManyRequests', message: `stdin overran: the console accepted no input while ${this.ws.bufferedAmount} bytes were waiting` });
+    }
+  }
+
+  resize(cols: number, rows: number): void {
+    if (!this.finished) this.ws.send(channelMessage(RESIZE, encodeResize({ cols, rows })));
+  }
+
+  consumed(bytes: number): void {
+    this.unconsumed -= bytes;
+    if (this.paused && this.unconsumed <= this.options.window / 2) {
+      this.paused = false;
+      this.ws.resume();
+    }
+  }
+
+  close(): void {
+    this.finished = true;
+    this.ws.close(1000);
+  }
+
+  private finish(close: CloseMessage): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.closeHandler(close);
+  }
+}
+
+/** The error channel's Status (v5 writes it as JSON without kind or code). */
+function parseChannelStatus(text: string): Status {
+  try {
+    const status = JSON.parse(text) as Status;
+    if (typeof status === 'object' && status && (status.status === 'Success' || status.status === 'Failure')) return status;
+  } catch {
+    // fall through: not a Status
+  }
+  return failureStatus(502, 'the provider sent an invalid Status on the error channel');
+}
+
+function closeFromStatus(status: Status): CloseMessage {
+  const exitCode = exitCodeOf(status);
+  if (exitCode !== undefined) return { code: exitCode === 0 ? 200 : 500, reason: status.reason ?? '', message: status.message ?? '', exitCode };
+  return { code: status.code ?? 500, reason: status.reason ?? '', message: status.message ?? '' };
+}
+
+export class WebsocketUpstream implements Upstream {
+  private readonly sockets = new Set<WebSocket>();
+
+  constructor(private readonly options: WebsocketUpstreamOptions) {}
+
+  open(target: ProviderTarget, request: OpenMessage, timeoutMs: number): Promise<UpstreamStream> {
+    const key = `${target.address}:${target.port}`;
+    const query = new URLSearchParams({
+      tty: String(Boolean(request.tty)),
+      stdin: String(Boolean(request.stdin)),
+      takeover: String(Boolean(request.takeover)),
+      readOnly: String(Boolean(request.readOnly)),
+      noReplay: String(Boolean(request.noReplay)),
+    });
+    const scheme = this.options.tls ? 'wss' : 'ws';
+    const host = target.address.includes(':') ? `[${target.address}]` : target.address;
+    const url = `${scheme}://${host}:${target.port}${providerExecPath(request.namespace!, request.machine!)}?${query}`;
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url, ['v5.channel.k8s.io'], {
+        ...(this.options.tls || {}),
+        handshakeTimeout: timeoutMs,
+        perMessageDeflate: false,
+      });
+      ws.once('open', () => {
+        this.sockets.add(ws);
+        ws.once('close', () => this.sockets.delete(ws));
+        resolve(new WebsocketStream(ws, Boolean(request.stdin) && !request.readOnly, this.options));
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk));
+        res.on('end', () => {
+          const status = parseStatus(body);
+          reject(new StatusError(res.statusCode ?? 502, status?.message ?? `provider ${key} answered HTTP ${res.statusCode}`, status?.reason));
+        });
+      });
+      ws.once('error', (error) => {
+        const timedOut = /timed? ?out/i.test(error.message);
+        reject(new StatusError(timedOut ? 504 : 503, `provider ${key} is ${timedOut ? 'not answering' : 'unreachable'}: ${error.message}`));
+      });
+    });
+  }
+
+  connections(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const ws of this.sockets) counts.set(new URL(ws.url).host, (counts.get(new URL(ws.url).host) ?? 0) + 1);
+    return counts;
+  }
+
+  close(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+}
