@@ -3,6 +3,7 @@
 // a websocket, so the gateway holds, and past the bound fails the session instead of dropping).
 import { SendWindow, ReceiveWindow, MAX_DATA_PAYLOAD, type LinkConnection } from '../../link/index.js';
 import { CLOSE, type CloseMessage, type Frame } from '../../protocol/index.js';
+import { StreamEvents } from './stream-events.js';
 import type { UpstreamStream } from './upstream.js';
 
 export interface LinkStreamLimits {
@@ -22,8 +23,7 @@ export class LinkStream implements UpstreamStream {
   /** Held stdin: [channel, payload] pairs, sent in order as credit arrives. */
   private held: { channel: number; payload: Buffer }[] = [];
   private heldBytes = 0;
-  private dataHandler: (message: Buffer) => void = () => {};
-  private closeHandler: (close: CloseMessage) => void = () => {};
+  private readonly events = new StreamEvents();
   private openedHandler: ((error?: CloseMessage) => void) | undefined;
 
   constructor(
@@ -43,11 +43,11 @@ export class LinkStream implements UpstreamStream {
   }
 
   onData(handler: (message: Buffer) => void): void {
-    this.dataHandler = handler;
+    this.events.onData(handler);
   }
 
   onClose(handler: (close: CloseMessage) => void): void {
-    this.closeHandler = handler;
+    this.events.onClose(handler);
   }
 
   receive(frame: Frame): void {
@@ -62,7 +62,7 @@ export class LinkStream implements UpstreamStream {
       case 'data':
         if (this.state !== 'open') return this.protocolError('data before Opened');
         if (!this.receiveWindow.receive(frame.data.length)) return this.fail(400, 'provider exceeded its flow control window');
-        this.dataHandler(frame.data);
+        this.events.data(frame.data);
         return;
       case 'credit': {
         const overflow = this.sendWindow.grant(frame.credit.bytes ?? 0);
@@ -148,6 +148,6 @@ export class LinkStream implements UpstreamStream {
     this.heldBytes = 0;
     this.release(this);
     if (wasOpening && this.openedHandler) this.openedHandler(close);
-    else this.closeHandler(close);
+    else this.events.close(close);
   }
 }

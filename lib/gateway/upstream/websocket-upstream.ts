@@ -17,6 +17,7 @@ import {
   type OpenMessage,
   type Status,
 } from '../../protocol/index.js';
+import { StreamEvents } from './stream-events.js';
 import type { ProviderTarget, Upstream, UpstreamStream } from './upstream.js';
 
 export interface WebsocketUpstreamOptions {
@@ -31,8 +32,7 @@ class WebsocketStream implements UpstreamStream {
   private unconsumed = 0;
   private paused = false;
   private finished = false;
-  private dataHandler: (message: Buffer) => void = () => {};
-  private closeHandler: (close: CloseMessage) => void = () => {};
+  private readonly events = new StreamEvents();
   private status: Status | undefined;
 
   constructor(
@@ -50,18 +50,18 @@ class WebsocketStream implements UpstreamStream {
         this.paused = true;
         ws.pause();
       }
-      this.dataHandler(data);
+      this.events.data(data);
     });
     ws.on('close', () => this.finish(this.status ? closeFromStatus(this.status) : { code: 503, reason: 'ServiceUnavailable', message: 'connection to the provider closed' }));
     ws.on('error', (error) => this.finish({ code: 503, reason: 'ServiceUnavailable', message: `connection to the provider failed: ${error.message}` }));
   }
 
   onData(handler: (message: Buffer) => void): void {
-    this.dataHandler = handler;
+    this.events.onData(handler);
   }
 
   onClose(handler: (close: CloseMessage) => void): void {
-    this.closeHandler = handler;
+    this.events.onClose(handler);
   }
 
   write(message: Buffer): void {
@@ -93,7 +93,7 @@ class WebsocketStream implements UpstreamStream {
   private finish(close: CloseMessage): void {
     if (this.finished) return;
     this.finished = true;
-    this.closeHandler(close);
+    this.events.close(close);
   }
 }
 
