@@ -1,5 +1,6 @@
 // `ironcore-console gateway`: serves the exec endpoint. With --workers N, N uWS apps in worker
 // threads share the port (the kernel spreads connections over them).
+import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -113,8 +114,12 @@ export async function run(argv: string[]): Promise<void> {
   process.once('SIGINT', onSignal);
 }
 
-/** Starts the first worker (which may pick the port), then the rest on the same port. */
+/**
+ * Starts the workers on one port. uSockets shares a port between apps only when it was asked
+ * for by number, so port 0 is first resolved to a free port here.
+ */
 async function startWorkers(config: GatewayConfig, count: number, logger: Logger): Promise<() => Promise<void>> {
+  const port = config.port || (await freePort(config.host));
   const start = (index: number, port: number) =>
     new Promise<{ worker: Worker; port: number }>((resolve, reject) => {
       const worker = new Worker(new URL('../gateway-worker.js', import.meta.url), { workerData: { index, config: { ...config, port } } });
@@ -122,14 +127,23 @@ async function startWorkers(config: GatewayConfig, count: number, logger: Logger
       worker.once('error', reject);
       worker.once('exit', (code) => code !== 0 && logger.error({ worker: index, code }, 'gateway worker exited'));
     });
-  const first = await start(0, config.port);
-  const rest = await Promise.all(Array.from({ length: count - 1 }, (_, i) => start(i + 1, first.port)));
-  const all = [first, ...rest];
-  logger.info({ workers: count, port: first.port }, 'gateway workers listening');
+  const all = await Promise.all(Array.from({ length: count }, (_, i) => start(i, port)));
+  logger.info({ workers: count, port }, 'gateway workers listening');
   return async () => {
     await Promise.all(all.map(({ worker }) => new Promise((resolve) => {
       worker.once('exit', resolve);
       worker.postMessage('stop');
     })));
   };
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
