@@ -4,7 +4,7 @@ NPM_STAMP := node_modules/.package-lock.json
 GENERATED := lib/protocol/generated/console.js lib/protocol/generated/console.d.ts
 TAP := npx tap --reporter=terse
 
-.PHONY: all build test test-unit demo bench clean
+.PHONY: all build web test test-unit demo bench clean
 
 all: build
 
@@ -20,10 +20,14 @@ lib/protocol/generated/console.js: proto/console.proto $(NPM_STAMP)
 lib/protocol/generated/console.d.ts: lib/protocol/generated/console.js
 	npx pbts -o $@ $<
 
-build: $(NPM_STAMP) $(GENERATED)
+build: $(NPM_STAMP) $(GENERATED) web
 	npx tsc -p .
 	@mkdir -p dist/lib/protocol/generated
 	cp lib/protocol/generated/console.js dist/lib/protocol/generated/console.js
+
+# The browser console page: esbuild bundles lib/web/page into dist/web with hashed names.
+web: $(NPM_STAMP)
+	node lib/web/build.mjs
 
 test: build
 	$(TAP) 'dist/test/**/*.test.js'

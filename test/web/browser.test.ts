@@ -1,0 +1,157 @@
+// The console page in a real headless Chromium against the whole stack: the form, the bearer
+// subprotocol, typing into a shell, resizing, the end-of-session Status, and a refused token.
+import t from 'tap';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ALICE, startStack, type Stack } from '../fixtures/stack.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+// As root Chromium needs --no-sandbox; on a closed network its background connections must be off.
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENSHOT = fileURLToPath(new URL('../../../test/output/console.png', import.meta.url));
+
+const skip = existsSync(CHROMIUM) ? false : `no ${CHROMIUM}: install Debian's chromium package to run the browser tests`;
+
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+/** The CSP directives the page violated, in order (reported by the page itself). */
+const violations: string[] = [];
+let violationsOnLoad = 0;
+
+t.before(async () => {
+  if (skip) return;
+  stack = await startStack();
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  // The gateway's certificate comes from the stack's test CA.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1000, height: 700 } });
+  page = await context.newPage();
+  await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => console.log('csp-violation ' + e.effectiveDirective))" });
+  page.on('console', (message) => {
+    const [marker, directive] = message.text().split(' ');
+    if (marker === 'csp-violation') violations.push(directive!);
+  });
+});
+t.teardown(async () => {
+  if (skip) return;
+  await browser.close();
+  await stack.close();
+});
+
+/** The terminal's visible rows as text, from xterm's DOM renderer. */
+async function terminalLines(): Promise<string[]> {
+  const rows = await page.locator('.xterm-rows > div').allTextContents();
+  return rows.map((row) => row.replace(/\u00a0/g, ' ').trimEnd());
+}
+
+/** Polls from here: the CSP forbids the string evaluation page.waitForFunction would need. */
+async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the terminal shows:\n${(await terminalLines()).join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The last terminal line that matches `pattern`, once there is one. */
+function waitForLine(pattern: RegExp): Promise<RegExpExecArray> {
+  return poll(`a line matching ${pattern}`, async () => {
+    for (const line of (await terminalLines()).reverse()) {
+      const match = pattern.exec(line);
+      if (match) return match;
+    }
+    return undefined;
+  });
+}
+
+async function status(): Promise<{ state: string | null; text: string }> {
+  const line = page.locator('#status');
+  return { state: await line.getAttribute('data-state'), text: await line.innerText() };
+}
+
+/** Resizes the window and waits for the debounced refit to change the terminal's rows. */
+async function resizeWindow(width: number, height: number): Promise<void> {
+  const rows = (await terminalLines()).length;
+  await page.setViewportSize({ width, height });
+  await poll('the terminal to refit', async () => ((await terminalLines()).length !== rows ? true : undefined));
+}
+
+/** Types a command and returns the rows and columns `stty size` reports. */
+async function sttySize(): Promise<{ rows: number; cols: number }> {
+  const marker = `size-${Math.random().toString(36).slice(2, 8)}`;
+  await page.keyboard.type(`echo ${marker} $(stty size)\n`);
+  const [, rows, cols] = await waitForLine(new RegExp(`^${marker} (\\d+) (\\d+)$`));
+  return { rows: Number(rows), cols: Number(cols) };
+}
+
+t.test('the page takes the machine from the hash and a token, and runs a shell', { skip }, async (t) => {
+  await page.goto(`https://127.0.0.1:${stack.gateway.port}/console/#/default/m1`);
+  t.equal(await page.inputValue('#namespace'), 'default');
+  t.equal(await page.inputValue('#machine'), 'm1');
+  t.equal(await page.getAttribute('#token', 'type'), 'password');
+  t.same(await status(), { state: 'idle', text: 'Not connected.' });
+
+  const sockets: string[] = [];
+  page.on('websocket', (socket) => sockets.push(socket.url()));
+  await page.fill('#token', ALICE);
+  await page.click('#connect');
+  await page.waitForSelector('#status[data-state="connected"]');
+  violationsOnLoad = violations.length;
+  t.equal((await status()).text, 'Connected to default/m1.');
+  t.notMatch(page.url(), ALICE, 'the token is not in the page URL');
+  t.same(sockets, [`wss://127.0.0.1:${stack.gateway.port}/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/m1/exec?stdin=true&tty=true`], 'nor in the websocket URL');
+
+  await page.keyboard.type('echo browser-$((6*7))\n');
+  await waitForLine(/^browser-42$/);
+  t.pass('typed input reached the shell and its output reached the terminal');
+  t.equal(await page.evaluate<string>('getComputedStyle(document.querySelector(".xterm-rows")).whiteSpace'), 'pre', "xterm's own rules apply under the CSP");
+});
+
+t.test('the terminal size follows the window', { skip }, async (t) => {
+  const before = await sttySize();
+  t.equal(before.rows, (await terminalLines()).length, 'the size was sent when the session opened');
+
+  await resizeWindow(640, 400);
+  const after = await sttySize();
+  t.ok(after.rows < before.rows && after.cols < before.cols, `stty size went from ${before.rows}x${before.cols} to ${after.rows}x${after.cols}`);
+  t.equal(after.rows, (await terminalLines()).length, 'the machine has the rows the terminal shows');
+
+  await resizeWindow(1000, 700);
+  t.same(await sttySize(), before, 'and back');
+  mkdirSync(dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT });
+});
+
+t.test('the Status on the error channel says why the session ended', { skip }, async (t) => {
+  await page.keyboard.type('exit 3\n');
+  await page.waitForSelector('#status[data-state="closed"]');
+  t.equal((await status()).text, 'Closed: command terminated with non-zero exit code: error executing command [console], exit code 3.');
+  t.equal(await page.isEnabled('#connect'), true);
+  t.equal(await page.isEnabled('#disconnect'), false);
+});
+
+t.test('a wrong token ends in a clean refused state', { skip }, async (t) => {
+  await page.fill('#token', 'not-a-token');
+  await page.click('#connect');
+  await page.locator('#status[data-state="closed"]', { hasText: 'refused' }).waitFor();
+  t.equal((await status()).text, 'Closed: connection refused by the gateway (check the token, namespace and machine).');
+  t.equal(await page.isEnabled('#connect'), true, 'the user can correct the form and try again');
+});
+
+t.test('the form refuses names the gateway would refuse, before connecting', { skip }, async (t) => {
+  await page.fill('#namespace', 'Not_A_Namespace');
+  await page.fill('#token', ALICE);
+  await page.click('#connect');
+  t.equal(await page.evaluate<boolean>('document.querySelector("#namespace").matches(":invalid")'), true);
+  t.equal((await status()).state, 'closed', 'no new session was started');
+  t.match(page.url(), /#\/default\/m1$/, 'the hash still names the last machine');
+});
+
+t.test('the page broke no CSP rule but for xterm inserting its <style> elements on load', { skip }, async (t) => {
+  t.same(violations.filter((directive) => directive !== 'style-src-elem'), []);
+  t.equal(violations.length, violationsOnLoad, 'none after the terminal opened: refits and sessions add none');
+});

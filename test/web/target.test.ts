@@ -1,0 +1,27 @@
+import t from 'tap';
+import { execUrl, hashFor, targetFromHash } from '../../lib/web/page/target.js';
+
+t.test('the hash names namespace and machine', async (t) => {
+  t.same(targetFromHash('#/default/m1'), { namespace: 'default', machine: 'm1' });
+  t.same(targetFromHash('#default/m1'), { namespace: 'default', machine: 'm1' });
+  t.same(targetFromHash('#/default'), { namespace: 'default', machine: '' });
+  t.same(targetFromHash(''), { namespace: '', machine: '' });
+  t.same(targetFromHash('#/%E0%A4%A/m1'), { namespace: '', machine: 'm1' }, 'a malformed escape is dropped, not thrown');
+});
+
+t.test('hashFor and targetFromHash round-trip, escaping what a name cannot hold', async (t) => {
+  for (const target of [{ namespace: 'default', machine: 'web-1.example' }, { namespace: 'a/b', machine: '#?%' }]) {
+    t.same(targetFromHash(hashFor(target)), target);
+  }
+  t.equal(hashFor({ namespace: 'default', machine: 'm1' }), '#/default/m1');
+});
+
+t.test('the exec URL is on the page host, wss for an https page, with stdin and a tty', async (t) => {
+  const target = { namespace: 'default', machine: 'm1' };
+  t.equal(
+    execUrl({ protocol: 'https:', host: 'console.example:8443' }, target),
+    'wss://console.example:8443/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/m1/exec?stdin=true&tty=true',
+  );
+  t.match(execUrl({ protocol: 'http:', host: 'localhost:8080' }, target), /^ws:\/\/localhost:8080\//);
+  t.match(execUrl({ protocol: 'https:', host: 'h' }, { namespace: '..', machine: 'a/b' }), '/namespaces/../machines/a%2Fb/exec');
+});
