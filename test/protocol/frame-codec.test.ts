@@ -35,11 +35,11 @@ const everyKind: Frame[] = [
     kind: 'open',
     open: {
       namespace: 'default', machine: 'm1', tty: true, cols: 80, rows: 24, window: 262144,
-      takeover: true, readOnly: false, noReplay: true, stdin: true,
+      takeover: true, readOnly: false, noReplay: true, stdin: true, replayFrom: 2 ** 40 + 7,
       user: { username: 'alice', uid: 'u1', groups: ['devs', 'system:authenticated'] },
     },
   },
-  { stream: 1, kind: 'opened', opened: { window: 65536, writer: true } },
+  { stream: 1, kind: 'opened', opened: { window: 65536, writer: true, outputOffset: 2 ** 45 + 1 } },
   { stream: 3, kind: 'data', data: Buffer.from([1, 104, 105]) },
   { stream: 3, kind: 'resize', resize: { cols: 132, rows: 43 } },
   { stream: 5, kind: 'close', close: { code: 500, reason: 'NonZeroExitCode', message: 'exit 3', exitCode: 3 } },
