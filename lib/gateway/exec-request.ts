@@ -27,6 +27,8 @@ export interface ExecRequest {
   takeover: boolean;
   readOnly: boolean;
   noReplay: boolean;
+  /** Replay the scrollback from this console output offset (a reconnecting client). */
+  replayFrom?: number;
   origin: string;
   host: string;
   credentials: Credentials;
@@ -55,7 +57,9 @@ export function readExecRequest(req: UWS.HttpRequest): ExecRequest {
     throw new StatusError(400, 'no supported subprotocol offered; use v5.channel.k8s.io, v4.channel.k8s.io, v4.base64.channel.k8s.io, base64.channel.k8s.io or channel.k8s.io');
   }
 
-  const flags = readBooleans(req);
+  const query = new URLSearchParams(req.getQuery() ?? '');
+  const flags = readBooleans(query);
+  const replayFrom = readOffset(query, 'replayFrom');
   const credentials: Credentials = {};
   const authorization = req.getHeader('authorization');
   const bearer = /^bearer\s+(\S+)\s*$/i.exec(authorization);
@@ -73,6 +77,7 @@ export function readExecRequest(req: UWS.HttpRequest): ExecRequest {
     takeover: flags.takeover ?? false,
     readOnly: flags.readOnly ?? false,
     noReplay: flags.noReplay ?? false,
+    ...(replayFrom !== undefined && { replayFrom }),
     origin: req.getHeader('origin'),
     host: req.getHeader('host'),
     credentials,
@@ -81,9 +86,15 @@ export function readExecRequest(req: UWS.HttpRequest): ExecRequest {
   };
 }
 
-function readBooleans(req: UWS.HttpRequest): Partial<Record<(typeof BOOLEAN_PARAMS)[number], boolean>> {
+function readOffset(query: URLSearchParams, name: string): number | undefined {
+  const value = query.get(name);
+  if (value === null) return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw new StatusError(400, `invalid value for query parameter ${name}: ${JSON.stringify(value.slice(0, 40))} (want a byte offset)`);
+  return Number(value);
+}
+
+function readBooleans(query: URLSearchParams): Partial<Record<(typeof BOOLEAN_PARAMS)[number], boolean>> {
   const flags: Partial<Record<(typeof BOOLEAN_PARAMS)[number], boolean>> = {};
-  const query = new URLSearchParams(req.getQuery() ?? '');
   for (const name of BOOLEAN_PARAMS) {
     const values = query.getAll(name);
     if (values.length === 0) continue;

@@ -80,6 +80,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       takeover: request.takeover,
       readOnly: request.readOnly,
       noReplay: request.noReplay,
+      ...(request.replayFrom !== undefined && { replayFrom: request.replayFrom }),
       user: { username: user.username, uid: user.uid ?? '', groups: user.groups ?? [] },
     };
     try {
@@ -124,7 +125,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         metrics.openSeconds.observe((performance.now() - started) / 1000);
         if (aborted) return stream.close();
         const session = startSession(request, user, pool, stream);
-        res.cork(() => res.upgrade<SocketData>({ session }, request.secWebSocketKey, request.protocol, request.secWebSocketExtensions, context));
+        res.cork(() => {
+          // Where this session's output starts in the console, for clients that reconnect.
+          res.writeStatus('101 Switching Protocols').writeHeader('X-Console-Output-Offset', String(stream.outputOffset));
+          res.upgrade<SocketData>({ session }, request.secWebSocketKey, request.protocol, request.secWebSocketExtensions, context);
+        });
       } catch (error) {
         const status = toStatus(error);
         metrics.refused(String(status.code));
@@ -192,6 +197,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       app.get('/metrics', (res) => {
         res.writeHeader('Content-Type', 'text/plain; version=0.0.4').end(metrics.render(upstream.connections()));
       });
+      // uWS leaves a request no route matched without an answer: say 404 like the API does.
+      app.any('/*', (res) => writeStatus(res, failureStatus(404, 'the server could not find the requested resource')));
     },
     closeSessions(status) {
       for (const session of [...sessions]) session.endWith(status);

@@ -87,6 +87,7 @@ t.test('errors before the upgrade are Kubernetes Status responses', async (t) =>
     ['300-character name', () => connect(stack, 'default', 'a'.repeat(300), { token: ALICE }), 400, /no more than 253 characters/],
     ['no channel subprotocol', () => connect(stack, 'default', 'm1', { token: ALICE, protocols: ['chat'] }), 400, /no supported subprotocol/],
     ['bad query value', () => connect(stack, 'default', 'm1', { token: ALICE, query: 'tty=maybe' }), 400, /invalid value for query parameter tty/],
+    ['bad replay offset', () => connect(stack, 'default', 'm1', { token: ALICE, query: 'replayFrom=-1' }), 400, /invalid value for query parameter replayFrom/],
     ['foreign origin', () => connect(stack, 'default', 'm1', { token: ALICE, headers: { origin: 'https://evil.example' } }), 403, /origin "https:\/\/evil.example" is not allowed/],
   ];
   for (const [name, open, code, message] of cases) {
@@ -95,6 +96,30 @@ t.test('errors before the upgrade are Kubernetes Status responses', async (t) =>
     t.equal(status.code, code, `${name}: Status code`);
     t.match(status.message, message, name);
   }
+});
+
+t.test('the upgrade answer says where the session starts in the console output', async (t) => {
+  const ws = connect(stack, 'default', 'm1', { token: ALICE });
+  const header = new Promise<string | string[] | undefined>((resolve) => ws.once('upgrade', (res) => resolve(res.headers['x-console-output-offset'])));
+  const session = new SessionReader(ws);
+  await session.opened();
+  t.match(await header, /^\d+$/, 'X-Console-Output-Offset is a byte offset');
+  ws.close();
+  await session.closed;
+});
+
+t.test('a path no route serves gets a 404 Status, not silence', async (t) => {
+  const { statusCode, body } = await new Promise<{ statusCode: number; body: string }>((resolve, reject) => {
+    const req = request(`https://127.0.0.1:${stack.gateway.port}/nothing/here`, { ca: stack.ca.cert, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c));
+      res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  t.equal(statusCode, 404);
+  t.match(JSON.parse(body), { kind: 'Status', code: 404, reason: 'NotFound' });
 });
 
 t.test('a plain HTTP request to the endpoint gets 400 with a Status', async (t) => {

@@ -17,6 +17,7 @@ type State = 'opening' | 'open' | 'closed';
 
 export class LinkStream implements UpstreamStream {
   writer = false;
+  outputOffset = 0;
   private state: State = 'opening';
   private sendWindow = new SendWindow(0);
   private readonly receiveWindow: ReceiveWindow;
@@ -56,6 +57,7 @@ export class LinkStream implements UpstreamStream {
         if (this.state !== 'opening') return this.protocolError('Opened on an open stream');
         this.state = 'open';
         this.writer = frame.opened.writer ?? false;
+        this.outputOffset = Number(frame.opened.outputOffset ?? 0);
         this.sendWindow = new SendWindow(frame.opened.window ?? 0);
         this.openedHandler?.();
         return;

@@ -10,6 +10,8 @@ export interface ProviderTarget {
 export interface UpstreamStream {
   /** Whether this session holds the console's write lock. */
   readonly writer: boolean;
+  /** The console output offset of the first byte this session receives. */
+  readonly outputOffset: number;
   /**
    * Sends a client message in binary channel form ([0][stdin] or [255, 0]). Messages wait
    * while the provider grants no credit; past the hold limit the stream fails with a Status.

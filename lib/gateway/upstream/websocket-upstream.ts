@@ -38,6 +38,7 @@ class WebsocketStream implements UpstreamStream {
   constructor(
     private readonly ws: WebSocket,
     readonly writer: boolean,
+    readonly outputOffset: number,
     private readonly options: WebsocketUpstreamOptions,
   ) {
     ws.on('message', (data: Buffer) => {
@@ -127,6 +128,7 @@ export class WebsocketUpstream implements Upstream {
       takeover: String(Boolean(request.takeover)),
       readOnly: String(Boolean(request.readOnly)),
       noReplay: String(Boolean(request.noReplay)),
+      ...(request.replayFrom !== undefined && request.replayFrom !== null && { replayFrom: String(request.replayFrom) }),
     });
     const scheme = this.options.tls ? 'wss' : 'ws';
     const host = target.address.includes(':') ? `[${target.address}]` : target.address;
@@ -137,10 +139,12 @@ export class WebsocketUpstream implements Upstream {
         handshakeTimeout: timeoutMs,
         perMessageDeflate: false,
       });
+      let outputOffset = 0;
+      ws.once('upgrade', (res) => (outputOffset = Number(res.headers['x-console-output-offset'] ?? 0) || 0));
       ws.once('open', () => {
         this.sockets.add(ws);
         ws.once('close', () => this.sockets.delete(ws));
-        resolve(new WebsocketStream(ws, Boolean(request.stdin) && !request.readOnly, this.options));
+        resolve(new WebsocketStream(ws, Boolean(request.stdin) && !request.readOnly, outputOffset, this.options));
       });
       ws.once('unexpected-response', (_req, res) => {
         let body = '';
