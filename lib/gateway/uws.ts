@@ -10,17 +10,18 @@ export type { UWS };
 
 let loaded: typeof UWS | undefined;
 
-export function loadUws(): typeof UWS {
+/** `packageName` is for tests of the failure path; the product always loads uWebSockets.js. */
+export function loadUws(packageName = 'uWebSockets.js'): typeof UWS {
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   try {
-    const root = dirname(require.resolve('uWebSockets.js/package.json'));
+    const root = dirname(require.resolve(`${packageName}/package.json`));
     const binary = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
     loaded = require(join(root, 'binaries', binary)) as typeof UWS;
   } catch (err) {
     throw new Error(
       `uWebSockets.js: no build loads on Node ${process.version} (${process.platform}-${process.arch}, ` +
-        `ABI ${process.versions.modules}, ${describeLibc()}): ${(err as Error).message}. ` +
+        `ABI ${process.versions.modules}, ${describeLibc()}): ${(err as Error).message.split('\n')[0]}. ` +
         'Install a uWebSockets.js build made for this Node version and C library ' +
         '(package.json aliases uWebSockets.js to @trufflesuite/uws-js-unofficial, which needs glibc 2.28 or newer).',
       { cause: err },
