@@ -1,7 +1,12 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import WebSocket from 'ws';
+import { GUEST_PROMPT, findGuestTools } from '../../lib/dev/qemu-guest.js';
+import { startDevStack } from '../../lib/dev/stack.js';
 import { encodeBearerProtocol } from '../../lib/protocol/index.js';
 
 const MAIN = new URL('../../lib/cli/main.js', import.meta.url).pathname;
@@ -41,4 +46,38 @@ t.test('`ironcore-console dev` serves a machine console end to end and stops on 
   dev.kill('SIGINT');
   const [code] = await new Promise<[number | null]>((resolve) => dev.once('exit', (c) => resolve([c])));
   t.equal(code, 0, 'stops cleanly');
+});
+
+t.test('`dev --qemu`: a real guest per machine behind the same endpoint', async (t) => {
+  const tools = await findGuestTools();
+  if (typeof tools === 'string') {
+    t.comment(`skipped: no QEMU guest here: ${tools}`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'dev-qemu-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const manifest = join(dir, 'world.yaml');
+  writeFileSync(manifest, [
+    'apiVersion: compute.ironcore.dev/v1alpha1', 'kind: MachinePool', 'metadata: {name: qemu-pool}', '---',
+    'apiVersion: compute.ironcore.dev/v1alpha1', 'kind: Machine', 'metadata: {namespace: default, name: vm1}',
+    'spec: {machinePoolRef: {name: qemu-pool}}', '',
+  ].join('\n'));
+  const stack = await startDevStack({ manifest, qemu: true, host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }) });
+  t.teardown(() => stack.stop());
+  const ws = new WebSocket(`${stack.gatewayUrl.replace('https', 'wss')}/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/vm1/exec?stdin=true&tty=true`,
+    ['v5.channel.k8s.io', encodeBearerProtocol(stack.token)], { ca: readFileSync(stack.caFile) });
+  let output = '';
+  const waitFor = (text: string, ms: number) => new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${text} in ${JSON.stringify(output.slice(-200))}`)), ms);
+    const check = () => output.includes(text) && (clearTimeout(timer), resolve());
+    ws.on('message', (data: Buffer) => { output += data.toString('utf8', 1); check(); });
+    check();
+  });
+  await new Promise((resolve) => ws.once('open', resolve));
+  const prompt = setInterval(() => ws.send(Buffer.from([0, 0x0d])), 1000);
+  await waitFor(GUEST_PROMPT, 60_000).finally(() => clearInterval(prompt));
+  ws.send(Buffer.concat([Buffer.from([0]), Buffer.from('echo guest-$((6*7))\r')]));
+  await waitFor('guest-42', 20_000);
+  t.pass('a command ran on the guest through gateway and provider');
+  ws.close();
 });
