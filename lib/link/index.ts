@@ -15,6 +15,9 @@
 //   message}: a ConsoleError's code, 400 for a bad Open (names must be DNS-1123, window in
 //   range), 409 when the console is exclusive and taken, 500 InternalError for anything else.
 //   stdin=false or read_only=true attach a viewer that never takes the write lock.
+//   Every byte a console outputs has an offset; Opened.output_offset is the offset of the
+//   first byte the session receives, and Open.replay_from asks a reconnecting session's replay
+//   to start there (lib/provider/index.ts has the rules).
 // - Data, provider -> gateway: [1][bytes] console output, [2][text] notices for the user
 //   (read-only refusals, at most one a second; takeover). Gateway -> provider: [0][stdin
 //   bytes]; [255, 0] stdin EOF (the backend's end() when the session is alone on its console,

@@ -1,11 +1,6 @@
 // The link schema, generated from proto/console.proto by `make` (never edited by hand).
-import protobuf from 'protobufjs/minimal.js';
+import './long-numbers.js';
 import { ironcore } from './generated/console.js';
-
-// 64-bit fields (console output offsets) decode as plain numbers, exact up to 2^53 bytes,
-// rather than as Long objects when the `long` package happens to be installed.
-protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
-protobuf.configure();
 
 export const schema = ironcore.console.v1;
 

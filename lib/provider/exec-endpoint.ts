@@ -2,6 +2,8 @@
 // machines/{name}/exec`, as a websocket with the Kubernetes channel protocol. The console is
 // attached before the upgrade, so that a machine without a console (404), an exclusive console
 // already in use (409) or a bad request (400) is answered as plain HTTP with a Status body.
+// The 101 carries `X-Console-Output-Offset`: the console output offset of the first byte of
+// output the session gets (see SharedConsole's replayStart for the replayFrom query parameter).
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -36,8 +38,13 @@ function negotiate(req: IncomingMessage): { protocol: ChannelProtocol } | { erro
   return { error: `${offered.bearerError ?? 'none of the offered subprotocols is supported'}; supported: ${CHANNEL_PROTOCOLS.join(', ')}` };
 }
 
+/** The 101 response's header with the output offset of the session's first byte. */
+const OUTPUT_OFFSET_HEADER = 'X-Console-Output-Offset';
+
 export class ExecEndpoint {
   private readonly wss: WebSocketServer;
+  /** Extra header lines for each upgrade in progress; the 'headers' event adds them. */
+  private readonly upgradeHeaders = new WeakMap<IncomingMessage, string[]>();
 
   constructor(
     private readonly registry: ConsoleRegistry,
@@ -54,6 +61,7 @@ export class ExecEndpoint {
         return 'protocol' in negotiated ? negotiated.protocol : false;
       },
     });
+    this.wss.on('headers', (headers, req) => headers.push(...(this.upgradeHeaders.get(req) ?? [])));
   }
 
   /** Whether `path` is this endpoint. */
@@ -78,9 +86,10 @@ export class ExecEndpoint {
 
     const session = new ExecSession(`exec ${namespace}/${machine}`, protocol, {
       highWaterBytes: this.settings.highWaterBytes,
-      upgrade: (onWebSocket) => {
+      upgrade: (outputOffset, onWebSocket) => {
         // ws upgrades only GET; a POST upgrade (as kubectl sends to pod exec) is the same handshake otherwise.
         req.method = 'GET';
+        this.upgradeHeaders.set(req, [`${OUTPUT_OFFSET_HEADER}: ${outputOffset}`]);
         this.wss.handleUpgrade(req, socket, head, onWebSocket);
       },
       refuse: (status) => refuseUpgrade(socket, status),
@@ -88,7 +97,13 @@ export class ExecEndpoint {
     socket.once('close', () => session.socketClosed());
     const cancel = this.registry.attach(
       { namespace, machine, tty: query.tty, user: clientUser(socket) },
-      { takeover: query.takeover, readOnly: query.readOnly, stdin: query.stdin, replay: !query.noReplay },
+      {
+        takeover: query.takeover,
+        readOnly: query.readOnly,
+        stdin: query.stdin,
+        replay: !query.noReplay,
+        ...(query.replayFrom !== undefined && { replayFrom: query.replayFrom }),
+      },
       session,
     );
     session.waitForConsole(cancel);

@@ -1,7 +1,8 @@
 // The per-machine websocket endpoint's query parameters. Those of pod exec that apply (tty,
-// stdin, stdout, stderr) keep their names; ours are takeover, readOnly and noReplay (camelCase,
-// as Kubernetes query parameters are). Booleans are true/false/1/0 (any case); anything else
-// is a 400. Unknown parameters are ignored, as kube-apiserver does.
+// stdin, stdout, stderr) keep their names; ours are takeover, readOnly, noReplay and replayFrom
+// (camelCase, as Kubernetes query parameters are). Booleans are true/false/1/0 (any case);
+// replayFrom is a console output offset, a non-negative integer; anything else is a 400.
+// Unknown parameters are ignored, as kube-apiserver does.
 export interface ExecQuery {
   tty: boolean;
   stdin: boolean;
@@ -11,6 +12,8 @@ export interface ExecQuery {
   readOnly: boolean;
   /** Skip the scrollback replay. */
   noReplay: boolean;
+  /** Replay the scrollback from this console output offset on (a reconnecting client). */
+  replayFrom?: number;
 }
 
 const BOOLEAN_PARAMETERS = ['tty', 'stdin', 'stdout', 'stderr', 'takeover', 'readOnly', 'noReplay'] as const;
@@ -27,12 +30,18 @@ export function parseExecQuery(url: string): ExecQuery | string {
     values[name] = value;
   }
   if (values.takeover && values.readOnly) return 'query parameters takeover and readOnly exclude each other';
+  const replayFrom = params.get('replayFrom');
+  // At most 15 digits: any such offset is an exact number (below 2^53), as the gateway accepts.
+  if (replayFrom !== null && !/^\d{1,15}$/.test(replayFrom)) {
+    return `query parameter replayFrom must be a console output offset (a non-negative integer), got ${JSON.stringify(replayFrom.slice(0, 40))}`;
+  }
   return {
     tty: values.tty ?? false,
     stdin: values.stdin ?? false,
     takeover: values.takeover ?? false,
     readOnly: values.readOnly ?? false,
     noReplay: values.noReplay ?? false,
+    ...(replayFrom !== null && { replayFrom: Number(replayFrom) }),
   };
 }
 

@@ -25,8 +25,11 @@ import { badRequest, type Attachment, type ConsoleSession, type SessionOutcome }
 export interface ExecSessionSettings {
   /** Bytes buffered on the websocket above which the console is paused. */
   highWaterBytes: number;
-  /** Upgrades the request and hands over the websocket (synchronously, or never when the handshake is invalid). */
-  upgrade: (onWebSocket: (ws: WebSocket) => void) => void;
+  /**
+   * Upgrades the request, telling the client the output offset of the session's first byte, and
+   * hands over the websocket (synchronously, or never when the handshake is invalid).
+   */
+  upgrade: (outputOffset: number, onWebSocket: (ws: WebSocket) => void) => void;
   /** Answers the request with an HTTP error, when the console cannot be attached. */
   refuse: (status: Status) => void;
 }
@@ -61,7 +64,7 @@ export class ExecSession implements ConsoleSession {
 
   attached(attachment: Attachment): void {
     this.attachment = attachment;
-    this.settings.upgrade((ws) => this.bind(ws));
+    this.settings.upgrade(attachment.outputOffset, (ws) => this.bind(ws));
   }
 
   output(channel: number, chunk: Buffer): void {

@@ -5,7 +5,12 @@
 //
 // The per-machine endpoint's query parameters: tty, stdin (as pod exec; absent = false, and a
 // session without stdin is a viewer), takeover (take the write lock), readOnly (never take it),
-// noReplay (skip the scrollback); booleans are true/false/1/0, anything else is a 400.
+// noReplay (skip the scrollback), replayFrom (replay from this console output offset: a client
+// reconnecting passes the offset after the last byte it showed); booleans are true/false/1/0,
+// replayFrom a non-negative integer, anything else is a 400. The 101 answer's
+// X-Console-Output-Offset header (and, on the link, Opened.output_offset) is the offset of the
+// session's first output byte. Every console counts its output from 0 when it opens; a replayFrom
+// beyond its output so far means it was reopened since, and gets the whole scrollback.
 export * from './backend.js';
 export * from './backends/index.js';
 export { createProviderServer, type ProviderServer, type ProviderServerOptions, type ProviderTlsOptions } from './server.js';

@@ -1,6 +1,10 @@
 // The provider's end of one link: opens a stream per valid Open, routes every other frame to
 // its stream, answers frames for streams that are not open, and detaches all streams from
-// their consoles when the link dies. The rules are in lib/link/index.ts.
+// their consoles when the link dies. The rules are in lib/link/index.ts; for reconnects, Open's
+// replay_from and Opened's output_offset follow SharedConsole's replayStart (shared-console.ts):
+// the replay starts at replay_from, clamped to the scrollback kept (one beyond the console's
+// output so far means the console was reopened since: all of the scrollback), and output_offset
+// is the offset of the first byte the stream gets. replay_from, when present, overrides no_replay.
 import type { Logger } from 'pino';
 import { MAX_WINDOW, MIN_STREAM_WINDOW, type LinkConnection } from '../link/index.js';
 import type { Frame, OpenMessage } from '../protocol/index.js';
@@ -59,7 +63,14 @@ export class LinkHandler {
     this.logger.debug({ stream: id, namespace, machine, user: user?.username }, 'opening console stream');
     const cancel = this.registry.attach(
       { namespace, machine, tty: open.tty ?? false, cols: open.cols || undefined, rows: open.rows || undefined, user },
-      { takeover: open.takeover ?? false, readOnly: open.readOnly ?? false, stdin: open.stdin ?? false, replay: !open.noReplay },
+      {
+        takeover: open.takeover ?? false,
+        readOnly: open.readOnly ?? false,
+        stdin: open.stdin ?? false,
+        replay: !open.noReplay,
+        // Absent decodes as null (the prototype's default); 64-bit fields decode as numbers (lib/protocol/schema.ts).
+        ...(open.replayFrom != null && { replayFrom: Number(open.replayFrom) }),
+      },
       stream,
     );
     stream.waitForConsole(cancel);

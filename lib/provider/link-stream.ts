@@ -61,7 +61,11 @@ export class LinkStream implements ConsoleSession {
   attached(attachment: Attachment): void {
     this.state = 'open';
     this.attachment = attachment;
-    this.link.send({ stream: this.id, kind: 'opened', opened: { window: this.settings.windowBytes, writer: attachment.writer } });
+    this.link.send({
+      stream: this.id,
+      kind: 'opened',
+      opened: { window: this.settings.windowBytes, writer: attachment.writer, outputOffset: attachment.outputOffset },
+    });
     if (this.resizeBeforeAttach) attachment.resize(this.resizeBeforeAttach.cols, this.resizeBeforeAttach.rows);
   }
 

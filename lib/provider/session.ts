@@ -10,8 +10,14 @@ export interface SessionOptions {
   readOnly: boolean;
   /** The session sends no stdin at all; it attaches as a viewer, like readOnly. */
   stdin: boolean;
-  /** Send the console's scrollback before live output. */
+  /** Send the console's scrollback before live output (ignored when replayFrom is given). */
   replay: boolean;
+  /**
+   * Replay the scrollback from this console output offset on: a reconnecting client passes the
+   * offset after the last byte it showed. Older than the scrollback: all of it; beyond the
+   * console's output so far (the console was reopened since, and counts from 0 again): all of it.
+   */
+  replayFrom?: number;
 }
 
 /** Why a session ended, shaped as the link's Close message (an HTTP-style code and a Status reason). */
@@ -42,6 +48,8 @@ export type WriteResult = 'written' | 'pending' | 'refused';
 export interface Attachment {
   /** Whether the session holds the write lock. */
   readonly writer: boolean;
+  /** The console output offset of the first byte of output this session gets (its replay's, or live output's). */
+  readonly outputOffset: number;
   /** 'pending': the console buffered it and is full; inputDrained() follows. 'refused': a viewer's input, dropped with a notice. */
   write(bytes: Uint8Array): WriteResult;
   /** stdin EOF. */

@@ -1,7 +1,9 @@
 // One console device shared by the sessions attached to it: output fans out to all of them
 // (after each one's scrollback replay), one session at a time holds the write lock, and the
 // console is paused while any session cannot keep up, except that a viewer stalled for too
-// long is dropped so that it cannot stop the console for everyone.
+// long is dropped so that it cannot stop the console for everyone. Output bytes are counted
+// from the console's open (byte k has offset k), so a reconnecting session can ask for the
+// replay from where it left off (replayStart).
 import type { Logger } from 'pino';
 import type { ConsoleStream } from './backend.js';
 import { Scrollback } from './scrollback.js';
@@ -44,6 +46,20 @@ function notice(text: string): Buffer {
   return Buffer.from(`\r\n[ironcore-console] ${text}\r\n`);
 }
 
+/**
+ * The console output offset a joining session's replay starts at; the console's current offset
+ * when it gets no replay. `replayFrom` is clamped to what is kept; one beyond the console's output
+ * so far can only come from a client of an earlier console on this machine (a reopened console
+ * counts from 0 again), so it gets everything kept, and an outputOffset below its replayFrom
+ * tells it so. Without replayFrom: everything kept, or nothing with noReplay.
+ */
+export function replayStart(kept: Pick<Scrollback, 'startOffset' | 'endOffset'>, options: Pick<SessionOptions, 'replay' | 'replayFrom'>): number {
+  const { replayFrom } = options;
+  if (replayFrom === undefined) return options.replay ? kept.startOffset : kept.endOffset;
+  if (replayFrom > kept.endOffset) return kept.startOffset;
+  return Math.max(replayFrom, kept.startOffset);
+}
+
 export class SharedConsole {
   private readonly members = new Set<Member>();
   private readonly blocked = new Set<Member>();
@@ -69,9 +85,13 @@ export class SharedConsole {
     });
   }
 
-  /** Attaches `session`: it gets attached(), then the scrollback, then live output. */
+  /**
+   * Attaches `session`: it gets attached(), then the scrollback from its replay start (see
+   * replayStart), then live output, so it gets every byte from that offset on exactly once.
+   */
   join(session: ConsoleSession, options: SessionOptions): void {
-    const member = new Member(this, session, options);
+    const from = replayStart(this.scrollback, options);
+    const member = new Member(this, session, options, from);
     this.members.add(member);
     const previous = this.writer;
     if (member.mayWrite && (previous === undefined || options.takeover)) {
@@ -82,7 +102,7 @@ export class SharedConsole {
       }
     }
     session.attached(member);
-    if (options.replay && this.scrollback.size > 0) session.output(1, this.scrollback.snapshot());
+    if (from < this.scrollback.endOffset) session.output(1, this.scrollback.snapshot(from));
   }
 
   /** Ends every session with `outcome` and closes the console. */
@@ -182,6 +202,7 @@ class Member implements Attachment {
     private readonly console: SharedConsole,
     readonly session: ConsoleSession,
     options: SessionOptions,
+    readonly outputOffset: number,
   ) {
     this.readOnlyNotice = !options.stdin ? NOTICES.noStdin : options.readOnly ? NOTICES.readOnly : undefined;
     this.mayWrite = this.readOnlyNotice === undefined;

@@ -67,6 +67,8 @@ t.test('every message kind round-trips through encodeFrame and the decoder', asy
   t.equal((withZero as Extract<Frame, { kind: 'close' }>).close.exitCode, 0);
   const [without] = decodeAll(encodeFrame({ stream: 9, kind: 'close', close: { code: 404 } }), () => 64).frames;
   t.notOk((without as Extract<Frame, { kind: 'close' }>).close.exitCode, 'no exit code when none was set');
+  const [opened] = decodeAll(encodeFrame({ stream: 1, kind: 'opened', opened: { window: 1024 } }), () => 64).frames;
+  t.equal((opened as Extract<Frame, { kind: 'opened' }>).opened.outputOffset, 0, 'an absent 64-bit field is the number 0, not a Long');
 });
 
 t.test('the data fast path is byte-identical to protobufjs', async (t) => {
