@@ -63,6 +63,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         backend,
         tls: { key: server.key, cert: server.cert, ca: ca.cert },
         sharing: 'shared',
+        lingerMs: 30_000,
         logger: logger.child({ component: 'provider', pool: pool.metadata.name }),
       });
       const { port } = await provider.listen(0, options.host);

@@ -17,6 +17,7 @@
 //   sharing: shared                  # shared | exclusive | none; default none for pty, else shared
 //   scrollbackBytes: 65536           # 0 = no replay
 //   stallTimeoutSeconds: 30          # a viewer that reads nothing this long is closed
+//   lingerSeconds: 30                # shared: keep a console (and its scrollback) this long after its last session
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_PROVIDER_PORT } from '../protocol/index.js';
@@ -45,6 +46,7 @@ export interface ProviderConfig {
   sharing: SharingMode;
   scrollbackBytes: number;
   stallTimeoutSeconds: number;
+  lingerSeconds: number;
 }
 
 export class ProviderConfigError extends Error {
@@ -77,7 +79,7 @@ export function parseProviderConfig(text: string, source = 'provider config'): P
     throw new ProviderConfigError(`${source}: not valid YAML or JSON: ${(err as Error).message}`, { cause: err });
   }
   const root = new Section(document ?? {}, '', source);
-  root.allowOnly(['listen', 'tls', 'insecureNoClientAuth', 'insecureNoTLS', 'backend', 'sharing', 'scrollbackBytes', 'stallTimeoutSeconds']);
+  root.allowOnly(['listen', 'tls', 'insecureNoClientAuth', 'insecureNoTLS', 'backend', 'sharing', 'scrollbackBytes', 'stallTimeoutSeconds', 'lingerSeconds']);
   const insecureNoTLS = root.boolean('insecureNoTLS') ?? false;
   const insecureNoClientAuth = root.boolean('insecureNoClientAuth') ?? false;
   const tlsSection = root.section('tls');
@@ -95,6 +97,7 @@ export function parseProviderConfig(text: string, source = 'provider config'): P
     sharing: sharing as SharingMode,
     scrollbackBytes: root.count('scrollbackBytes') ?? 64 * 1024,
     stallTimeoutSeconds: root.count('stallTimeoutSeconds') ?? 30,
+    lingerSeconds: root.count('lingerSeconds') ?? 30,
   };
 }
 

@@ -15,6 +15,8 @@ export interface ConsoleRegistryOptions {
   sharing: SharingMode;
   scrollbackBytes: number;
   stallTimeoutMs: number;
+  /** Shared consoles stay open this long after their last session (see SharedConsoleOptions). */
+  lingerMs: number;
   logger: Logger;
 }
 
@@ -85,6 +87,8 @@ export class ConsoleRegistry {
           scrollbackBytes: this.options.sharing === 'none' ? 0 : this.options.scrollbackBytes,
           stallTimeoutMs: this.options.stallTimeoutMs,
           halfCloseInput: this.options.sharing !== 'shared',
+          // Only a shared device is worth keeping: a private console has no one to come back.
+          lingerMs: this.options.sharing === 'shared' ? this.options.lingerMs : 0,
           logger,
           onGone: () => {
             const current = this.entries.get(key);

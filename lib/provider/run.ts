@@ -22,6 +22,7 @@ export async function runProvider(config: ProviderConfig, logger: Logger): Promi
     sharing: config.sharing,
     scrollbackBytes: config.scrollbackBytes,
     stallTimeoutMs: config.stallTimeoutSeconds * 1000,
+    lingerMs: config.lingerSeconds * 1000,
     logger,
   });
   const address = await server.listen(config.listen.port, config.listen.host);

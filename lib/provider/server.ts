@@ -43,6 +43,8 @@ export interface ProviderServerOptions {
   sessionHighWaterBytes?: number;
   /** A viewer that reads nothing this long while its queue is full is closed; default 30 s. */
   stallTimeoutMs?: number;
+  /** A shared console stays open (recording scrollback) this long after its last session; default 0. */
+  lingerMs?: number;
   /** Link keepalive: Ping interval and how long a silent link lives; defaults 20 s and 60 s, 0 = off. */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
@@ -85,6 +87,7 @@ export function createProviderServer(options: ProviderServerOptions): ProviderSe
     sharing: options.sharing ?? DEFAULTS.sharing,
     scrollbackBytes: options.scrollbackBytes ?? DEFAULTS.scrollbackBytes,
     stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+    lingerMs: options.lingerMs ?? 0,
     logger,
   });
   const highWaterBytes = options.sessionHighWaterBytes ?? DEFAULTS.sessionHighWaterBytes;

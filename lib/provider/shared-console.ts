@@ -27,6 +27,11 @@ export interface SharedConsoleOptions {
    * session (sharing 'none' or 'exclusive'): one viewer's EOF must not end a shared device's input.
    */
   halfCloseInput: boolean;
+  /**
+   * How long the console stays open, still recording scrollback, after its last session left:
+   * a client that reconnects in time (its gateway went away) misses nothing. 0 closes at once.
+   */
+  lingerMs: number;
   logger: Logger;
   /** Called once when the console has no sessions left or has ended; it is closed by then. */
   onGone: () => void;
@@ -68,6 +73,7 @@ export class SharedConsole {
   private paused = false;
   private inputClosed = false;
   private gone = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly stream: ConsoleStream,
@@ -90,6 +96,8 @@ export class SharedConsole {
    * replayStart), then live output, so it gets every byte from that offset on exactly once.
    */
   join(session: ConsoleSession, options: SessionOptions): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
     const from = replayStart(this.scrollback, options);
     const member = new Member(this, session, options, from);
     this.members.add(member);
@@ -150,7 +158,8 @@ export class SharedConsole {
     if (this.writer === member) this.writer = undefined;
     this.blocked.delete(member);
     if (outcome) member.session.ended(outcome);
-    if (this.members.size === 0) this.release();
+    if (this.members.size === 0 && this.options.lingerMs > 0 && !this.gone) this.linger();
+    else if (this.members.size === 0) this.release();
     else this.updateFlow();
   }
 
@@ -181,8 +190,19 @@ export class SharedConsole {
     this.release();
   }
 
+  /** No sessions: keep reading into the scrollback for a while, then close. */
+  private linger(): void {
+    this.updateFlow();
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = undefined;
+      if (this.members.size === 0) this.release();
+    }, this.options.lingerMs);
+    this.lingerTimer.unref();
+  }
+
   private release(): void {
     if (this.gone) return;
+    clearTimeout(this.lingerTimer);
     this.gone = true;
     this.stream.close();
     this.options.onGone();

@@ -17,6 +17,7 @@ backend:
 sharing: exclusive
 scrollbackBytes: 0
 stallTimeoutSeconds: 10
+lingerSeconds: 5
 `);
   t.same(config, {
     listen: { host: '127.0.0.1', port: 9000 },
@@ -27,6 +28,7 @@ stallTimeoutSeconds: 10
     sharing: 'exclusive',
     scrollbackBytes: 0,
     stallTimeoutSeconds: 10,
+    lingerSeconds: 5,
   });
 });
 
@@ -41,6 +43,7 @@ t.test('JSON works too, and defaults fill the rest', async (t) => {
     sharing: 'shared',
     scrollbackBytes: 65536,
     stallTimeoutSeconds: 30,
+    lingerSeconds: 30,
   });
   t.equal(config.listen.host, undefined, 'all interfaces');
 });

@@ -180,3 +180,21 @@ t.test('websocket: a replayFrom that is not a non-negative integer is a 400 befo
   t.match(JSON.parse((error as ExecRefused).body), { kind: 'Status', code: 400, reason: 'BadRequest', message: message('-1') });
   t.equal(provider.backend.opened, 0);
 });
+
+t.test('link: a shared console lingers after its last session, so a reconnect misses nothing', async (t) => {
+  const provider = await startProvider(t, { scrollbackBytes: 4096, lingerMs: 400 });
+  const link = await provider.connect();
+  const { stream: first, say } = await keeper(link, 'echo-linger');
+  await say('a');
+  const end = (await openedAt(first)) + first.outputBytes.length;
+  await first.write('bcd'); // echoed while no session is attached
+  first.close();
+
+  const second = link.open({ machine: 'echo-linger', replayFrom: end });
+  t.equal(await openedAt(second), end, 'the replay starts where the first session stopped');
+  await second.waitOutput('bcd');
+  t.equal(second.output, 'bcd', 'what the console said in between, once');
+  t.equal(provider.backend.opened, 1, 'the same console');
+  second.close();
+  await eventually(() => provider.backend.closed === 1, 'the console closes once the linger is over');
+});
