@@ -7,7 +7,9 @@ import {
   StatusError,
   invalidLabel,
   invalidSubdomain,
+  parseExecQuery,
   parseOfferedProtocols,
+  type ExecQuery,
 } from '../protocol/index.js';
 
 export interface Credentials {
@@ -17,18 +19,11 @@ export interface Credentials {
   tokenError?: string;
 }
 
-export interface ExecRequest {
+export interface ExecRequest extends ExecQuery {
   method: 'GET' | 'POST';
   namespace: string;
   machine: string;
   protocol: ChannelProtocol;
-  tty: boolean;
-  stdin: boolean;
-  takeover: boolean;
-  readOnly: boolean;
-  noReplay: boolean;
-  /** Replay the scrollback from this console output offset (a reconnecting client). */
-  replayFrom?: number;
   origin: string;
   host: string;
   credentials: Credentials;
@@ -36,7 +31,6 @@ export interface ExecRequest {
   secWebSocketExtensions: string;
 }
 
-const BOOLEAN_PARAMS = ['tty', 'stdin', 'stdout', 'stderr', 'takeover', 'readOnly', 'noReplay'] as const;
 
 /** Reads and validates an exec upgrade request; throws a StatusError (400/401) when it is bad. */
 export function readExecRequest(req: UWS.HttpRequest): ExecRequest {
@@ -57,9 +51,8 @@ export function readExecRequest(req: UWS.HttpRequest): ExecRequest {
     throw new StatusError(400, 'no supported subprotocol offered; use v5.channel.k8s.io, v4.channel.k8s.io, v4.base64.channel.k8s.io, base64.channel.k8s.io or channel.k8s.io');
   }
 
-  const query = new URLSearchParams(req.getQuery() ?? '');
-  const flags = readBooleans(query);
-  const replayFrom = readOffset(query, 'replayFrom');
+  const query = parseExecQuery(`?${req.getQuery() ?? ''}`);
+  if (typeof query === 'string') throw new StatusError(400, query);
   const credentials: Credentials = {};
   const authorization = req.getHeader('authorization');
   const bearer = /^bearer\s+(\S+)\s*$/i.exec(authorization);
@@ -72,37 +65,11 @@ export function readExecRequest(req: UWS.HttpRequest): ExecRequest {
     namespace,
     machine,
     protocol: offered.protocol,
-    tty: flags.tty ?? false,
-    stdin: flags.stdin ?? false,
-    takeover: flags.takeover ?? false,
-    readOnly: flags.readOnly ?? false,
-    noReplay: flags.noReplay ?? false,
-    ...(replayFrom !== undefined && { replayFrom }),
+    ...query,
     origin: req.getHeader('origin'),
     host: req.getHeader('host'),
     credentials,
     secWebSocketKey: req.getHeader('sec-websocket-key'),
     secWebSocketExtensions: req.getHeader('sec-websocket-extensions'),
   };
-}
-
-function readOffset(query: URLSearchParams, name: string): number | undefined {
-  const value = query.get(name);
-  if (value === null) return undefined;
-  if (!/^\d{1,15}$/.test(value)) throw new StatusError(400, `invalid value for query parameter ${name}: ${JSON.stringify(value.slice(0, 40))} (want a byte offset)`);
-  return Number(value);
-}
-
-function readBooleans(query: URLSearchParams): Partial<Record<(typeof BOOLEAN_PARAMS)[number], boolean>> {
-  const flags: Partial<Record<(typeof BOOLEAN_PARAMS)[number], boolean>> = {};
-  for (const name of BOOLEAN_PARAMS) {
-    const values = query.getAll(name);
-    if (values.length === 0) continue;
-    const value = values[values.length - 1]!;
-    // Go's strconv.ParseBool, which pod exec's query decoding uses.
-    if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) flags[name] = true;
-    else if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) flags[name] = false;
-    else throw new StatusError(400, `invalid value for query parameter ${name}: ${JSON.stringify(value.slice(0, 40))} (want true or false)`);
-  }
-  return flags;
 }

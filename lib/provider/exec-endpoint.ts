@@ -13,13 +13,13 @@ import {
   CHANNEL_PROTOCOLS,
   PROVIDER_EXEC_PATTERN,
   failureStatus,
+  parseExecQuery,
   parseOfferedProtocols,
   type ChannelProtocol,
 } from '../protocol/index.js';
 import type { UserInfo } from './backend.js';
 import type { ConsoleRegistry } from './console-registry.js';
 import { ExecSession } from './exec-session.js';
-import { parseExecQuery } from './exec-query.js';
 import { invalidMachineRef } from './machine-ref.js';
 
 export interface ExecEndpointSettings {

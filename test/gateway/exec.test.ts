@@ -86,8 +86,8 @@ t.test('errors before the upgrade are Kubernetes Status responses', async (t) =>
     ['encoded slash in the name', () => connect(stack, 'default', 'a%2Fb', { token: ALICE }), 400, /invalid machine name "a%2Fb"/],
     ['300-character name', () => connect(stack, 'default', 'a'.repeat(300), { token: ALICE }), 400, /no more than 253 characters/],
     ['no channel subprotocol', () => connect(stack, 'default', 'm1', { token: ALICE, protocols: ['chat'] }), 400, /no supported subprotocol/],
-    ['bad query value', () => connect(stack, 'default', 'm1', { token: ALICE, query: 'tty=maybe' }), 400, /invalid value for query parameter tty/],
-    ['bad replay offset', () => connect(stack, 'default', 'm1', { token: ALICE, query: 'replayFrom=-1' }), 400, /invalid value for query parameter replayFrom/],
+    ['bad query value', () => connect(stack, 'default', 'm1', { token: ALICE, query: 'tty=maybe' }), 400, /query parameter tty must be true, false, 1 or 0/],
+    ['bad replay offset', () => connect(stack, 'default', 'm1', { token: ALICE, query: 'replayFrom=-1' }), 400, /query parameter replayFrom must be a console output offset/],
     ['foreign origin', () => connect(stack, 'default', 'm1', { token: ALICE, headers: { origin: 'https://evil.example' } }), 403, /origin "https:\/\/evil.example" is not allowed/],
   ];
   for (const [name, open, code, message] of cases) {

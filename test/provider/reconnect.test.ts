@@ -2,7 +2,7 @@
 // websocket's X-Console-Output-Offset) and the replay from an offset (Open.replay_from, the
 // websocket's replayFrom query parameter), over the link and the per-machine websocket.
 import t from 'tap';
-import { parseExecQuery } from '../../lib/provider/exec-query.js';
+import { parseExecQuery } from '../../lib/protocol/index.js';
 import { eventually, until } from '../link/fixtures/wait.js';
 import { ExecClient, ExecRefused } from './fixtures/exec-client.js';
 import type { TestLink, TestStream } from './fixtures/link-client.js';

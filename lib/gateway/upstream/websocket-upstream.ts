@@ -8,6 +8,7 @@ import {
   RESIZE,
   StatusError,
   channelMessage,
+  encodeExecQuery,
   encodeResize,
   exitCodeOf,
   failureStatus,
@@ -122,13 +123,13 @@ export class WebsocketUpstream implements Upstream {
 
   open(target: ProviderTarget, request: OpenMessage, timeoutMs: number): Promise<UpstreamStream> {
     const key = `${target.address}:${target.port}`;
-    const query = new URLSearchParams({
-      tty: String(Boolean(request.tty)),
-      stdin: String(Boolean(request.stdin)),
-      takeover: String(Boolean(request.takeover)),
-      readOnly: String(Boolean(request.readOnly)),
-      noReplay: String(Boolean(request.noReplay)),
-      ...(request.replayFrom !== undefined && request.replayFrom !== null && { replayFrom: String(request.replayFrom) }),
+    const query = encodeExecQuery({
+      tty: Boolean(request.tty),
+      stdin: Boolean(request.stdin),
+      takeover: Boolean(request.takeover),
+      readOnly: Boolean(request.readOnly),
+      noReplay: Boolean(request.noReplay),
+      ...(typeof request.replayFrom === 'number' && { replayFrom: request.replayFrom }),
     });
     const scheme = this.options.tls ? 'wss' : 'ws';
     const host = target.address.includes(':') ? `[${target.address}]` : target.address;

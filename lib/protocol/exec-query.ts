@@ -1,6 +1,7 @@
-// The per-machine websocket endpoint's query parameters. Those of pod exec that apply (tty,
-// stdin, stdout, stderr) keep their names; ours are takeover, readOnly, noReplay and replayFrom
-// (camelCase, as Kubernetes query parameters are). Booleans are true/false/1/0 (any case);
+// The exec query parameters of both endpoints (the gateway's and the provider's per-machine
+// one). Those of pod exec that apply (tty, stdin, stdout, stderr) keep their names; ours are
+// takeover, readOnly, noReplay and replayFrom (camelCase, as Kubernetes query parameters are).
+// Booleans are what Go's strconv.ParseBool takes (1/t/true, 0/f/false, any case here);
 // replayFrom is a console output offset, a non-negative integer; anything else is a 400.
 // Unknown parameters are ignored, as kube-apiserver does.
 export interface ExecQuery {
@@ -18,9 +19,9 @@ export interface ExecQuery {
 
 const BOOLEAN_PARAMETERS = ['tty', 'stdin', 'stdout', 'stderr', 'takeover', 'readOnly', 'noReplay'] as const;
 
-/** Parses the query string of `url`; returns the parameters or an error message. */
+/** Parses the query string of `url` (a path with a query); returns the parameters or an error message. */
 export function parseExecQuery(url: string): ExecQuery | string {
-  const params = new URL(url, 'http://provider').searchParams;
+  const params = new URL(url, 'http://exec').searchParams;
   const values: Record<string, boolean> = {};
   for (const name of BOOLEAN_PARAMETERS) {
     const raw = params.get(name);
@@ -48,12 +49,22 @@ export function parseExecQuery(url: string): ExecQuery | string {
 function parseBoolean(raw: string): boolean | undefined {
   switch (raw.toLowerCase()) {
     case 'true':
+    case 't':
     case '1':
       return true;
     case 'false':
+    case 'f':
     case '0':
       return false;
     default:
       return undefined;
   }
+}
+
+/** The query string for `query` (without the leading '?'). */
+export function encodeExecQuery(query: ExecQuery): string {
+  const params = new URLSearchParams();
+  for (const name of ['tty', 'stdin', 'takeover', 'readOnly', 'noReplay'] as const) params.set(name, String(query[name]));
+  if (query.replayFrom !== undefined) params.set('replayFrom', String(query.replayFrom));
+  return params.toString();
 }
