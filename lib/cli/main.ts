@@ -12,9 +12,10 @@ const commands: Record<string, () => Promise<Command>> = {
   dev: () => import('./commands/dev.js'),
   gateway: () => import('./commands/gateway.js'),
   provider: () => import('./commands/provider.js'),
+  exec: () => import('./commands/exec.js'),
 };
 /** Other names for the same commands. */
-const aliases: Record<string, string> = {};
+const aliases: Record<string, string> = { console: 'exec' };
 
 async function help(): Promise<string> {
   const lines = await Promise.all(Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(10)} ${(await load()).summary}`));

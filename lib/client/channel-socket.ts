@@ -1,0 +1,101 @@
+// The client side of the binary Kubernetes channel protocols (v5/v4.channel.k8s.io) on an open
+// websocket: stdin, resize and half-close out; stdout, stderr and the final Status in. Events
+// that arrive before a consumer subscribes are queued, because the first output (the console's
+// scrollback) can arrive in the same read as the upgrade response.
+import type WebSocket from 'ws';
+import {
+  CLOSE,
+  ERROR,
+  RESIZE,
+  STDERR,
+  STDIN,
+  STDOUT,
+  channelMessage,
+  encodeResize,
+  supportsHalfClose,
+  type ChannelProtocol,
+  type Status,
+  type TerminalSize,
+} from '../protocol/index.js';
+
+export interface ChannelHandlers {
+  output(channel: typeof STDOUT | typeof STDERR, data: Buffer): void;
+  /** The error channel's Status: the session's result. The server closes next. */
+  status(status: Status): void;
+  /** The websocket closed; `error` is what broke it, when something did. */
+  closed(code: number, error: Error | undefined): void;
+}
+
+/** Stdin is held back while this much is waiting to be sent. */
+const SEND_HIGH_WATERMARK = 1 << 20;
+
+export class ChannelSocket {
+  private handlers: ChannelHandlers | undefined;
+  private queued: ((handlers: ChannelHandlers) => void)[] = [];
+  private lastError: Error | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly protocol: ChannelProtocol,
+  ) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      // Only binary protocols were offered; a text message is not part of them.
+      if (isBinary && data.length > 0) this.deliver((h) => this.dispatch(h, data));
+    });
+    ws.on('error', (error) => (this.lastError = error));
+    ws.on('close', (code) => this.deliver((h) => h.closed(code, this.lastError)));
+  }
+
+  /** Starts delivering events, the queued ones first. */
+  listen(handlers: ChannelHandlers): void {
+    this.handlers = handlers;
+    const queued = this.queued;
+    this.queued = [];
+    for (const event of queued) event(handlers);
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  /** Returns false once the send buffer is over its watermark: hold input until `drained` runs. */
+  sendStdin(data: Uint8Array, drained: () => void): boolean {
+    if (!this.open) return true;
+    this.ws.send(channelMessage(STDIN, data), () => {
+      if (this.ws.bufferedAmount < SEND_HIGH_WATERMARK) drained();
+    });
+    return this.ws.bufferedAmount < SEND_HIGH_WATERMARK;
+  }
+
+  sendResize(size: TerminalSize): void {
+    if (this.open) this.ws.send(channelMessage(RESIZE, encodeResize(size)));
+  }
+
+  /** stdin EOF: v5 half-closes; older protocols have no way to say it, so nothing is sent. */
+  closeStdin(): void {
+    if (this.open && supportsHalfClose(this.protocol)) this.ws.send(Buffer.from([CLOSE, STDIN]));
+  }
+
+  private deliver(event: (handlers: ChannelHandlers) => void): void {
+    if (this.handlers) event(this.handlers);
+    else this.queued.push(event);
+  }
+
+  private dispatch(handlers: ChannelHandlers, data: Buffer): void {
+    const channel = data[0];
+    if (channel === STDOUT || channel === STDERR) handlers.output(channel, data.subarray(1));
+    else if (channel === ERROR) handlers.status(parseChannelStatus(data.subarray(1)));
+  }
+}
+
+/** v4/v5 write a Status as JSON; anything else there is taken as a failure's message. */
+function parseChannelStatus(payload: Buffer): Status {
+  const text = payload.toString('utf8');
+  try {
+    const value = JSON.parse(text) as Partial<Status> | null;
+    if (value && (value.status === 'Success' || value.status === 'Failure')) return value as Status;
+  } catch {
+    // not JSON: the message itself
+  }
+  return { metadata: {}, status: 'Failure', message: text };
+}

@@ -1,0 +1,178 @@
+// One live console session: local stdin to the console, the console's output to stdout/stderr
+// and the output sinks, terminal sizes as they change, keepalive pings, and the ways it ends
+// (the server's Status, the escape key, idle output, a signal, a lost connection).
+import type { WriteStream } from 'node:tty';
+import { STDERR, type Status, type TerminalSize } from '../protocol/index.js';
+import type { ChannelSocket } from './channel-socket.js';
+import { isEscapeChunk } from './escape-key.js';
+import { startKeepalive } from './keepalive.js';
+import { redrawSizes, sizeOf, watchSize } from './terminal-size.js';
+
+export interface SessionIo {
+  stdin: NodeJS.ReadStream;
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+/** Where output goes besides the terminal: a log, a recording. */
+export interface OutputSink {
+  output(data: Uint8Array): void;
+  resize?(size: TerminalSize): void;
+  close(): void;
+}
+
+export interface SessionOptions {
+  io: SessionIo;
+  /** Forward stdin (a read-only session without a terminal reads none). */
+  readStdin: boolean;
+  /** Leave when this byte arrives alone in a read; only for a terminal in raw mode. */
+  escapeKey?: number;
+  /** Send this terminal's size at the start and whenever it changes. */
+  sizeFrom?: WriteStream;
+  /** End the session after this long without output. */
+  idleExitMs?: number;
+  keepaliveMs: number;
+  sinks: OutputSink[];
+}
+
+export type SessionEnd =
+  | { kind: 'status'; status: Status }
+  | { kind: 'escape' | 'idle' | 'closed' }
+  | { kind: 'signal'; signal: NodeJS.Signals }
+  | { kind: 'lost'; reason: string };
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** Close codes of an orderly end (1005: a close frame without a code). */
+const ORDERLY_CLOSE_CODES = [1000, 1001, 1005];
+
+export class ExecSession {
+  private readonly cleanups: (() => void)[] = [];
+  private resolveEnd: (end: SessionEnd) => void = () => {};
+  private ended = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private stdinHeld = false;
+  private blockedOutputs = 0;
+
+  constructor(
+    private readonly socket: ChannelSocket,
+    private readonly options: SessionOptions,
+  ) {}
+
+  /** Resolves once, when the session is over and everything it started is stopped. */
+  run(): Promise<SessionEnd> {
+    const end = new Promise<SessionEnd>((resolve) => (this.resolveEnd = resolve));
+    this.watchSignals();
+    this.watchOutputErrors();
+    this.cleanups.push(
+      startKeepalive(this.socket.ws, this.options.keepaliveMs, (silentMs) =>
+        this.finish({ kind: 'lost', reason: `no answer to keepalive pings for ${silentMs / 1000}s` }),
+      ),
+    );
+    if (this.options.sizeFrom) this.followSize(this.options.sizeFrom);
+    if (this.options.readStdin) this.forwardStdin();
+    this.resetIdleTimer();
+    // Last: queued events (even the close) are delivered right here.
+    this.socket.listen({
+      output: (channel, data) => this.output(channel, data),
+      status: (status) => this.finish({ kind: 'status', status }),
+      closed: (code, error) =>
+        this.finish(
+          ORDERLY_CLOSE_CODES.includes(code)
+            ? { kind: 'closed' }
+            : { kind: 'lost', reason: error?.message ?? `the connection closed unexpectedly (code ${code})` },
+        ),
+    });
+    return end;
+  }
+
+  private output(channel: number, data: Buffer): void {
+    if (this.ended) return;
+    this.resetIdleTimer();
+    for (const sink of this.options.sinks) sink.output(data);
+    const out = channel === STDERR ? this.options.io.stderr : this.options.io.stdout;
+    if (out.write(data)) return;
+    // A slow reader (a pager, a pipe) holds the socket, so the gateway's flow control holds the console.
+    if (this.blockedOutputs++ === 0) this.socket.ws.pause();
+    out.once('drain', () => {
+      if (--this.blockedOutputs === 0) this.socket.ws.resume();
+    });
+  }
+
+  private forwardStdin(): void {
+    const { stdin } = this.options.io;
+    const { escapeKey } = this.options;
+    const release = (): void => {
+      if (!this.stdinHeld) return;
+      this.stdinHeld = false;
+      stdin.resume();
+    };
+    const onData = (chunk: Buffer): void => {
+      if (escapeKey !== undefined && isEscapeChunk(chunk, escapeKey)) return this.finish({ kind: 'escape' });
+      if (this.socket.sendStdin(chunk, release)) return;
+      this.stdinHeld = true;
+      stdin.pause();
+    };
+    const onEnd = (): void => this.socket.closeStdin();
+    stdin.on('data', onData);
+    stdin.on('end', onEnd);
+    // A read error (the terminal hung up) ends input as EOF does.
+    stdin.on('error', onEnd);
+    this.cleanups.push(() => {
+      stdin.removeListener('data', onData);
+      stdin.removeListener('end', onEnd);
+      stdin.removeListener('error', onEnd);
+      // A paused stdin no longer keeps the process alive.
+      stdin.pause();
+    });
+  }
+
+  private followSize(stream: WriteStream): void {
+    const size = sizeOf(stream);
+    if (size) for (const step of redrawSizes(size)) this.socket.sendResize(step);
+    this.cleanups.push(
+      watchSize(stream, (changed) => {
+        this.socket.sendResize(changed);
+        for (const sink of this.options.sinks) sink.resize?.(changed);
+      }),
+    );
+  }
+
+  private watchSignals(): void {
+    for (const signal of SIGNALS) {
+      const handler = (): void => this.finish({ kind: 'signal', signal });
+      process.on(signal, handler);
+      this.cleanups.push(() => process.removeListener(signal, handler));
+    }
+  }
+
+  /** stdout closed under us (`| head`): nobody reads the console any more. */
+  private watchOutputErrors(): void {
+    for (const stream of [this.options.io.stdout, this.options.io.stderr]) {
+      const handler = (): void => this.finish({ kind: 'closed' });
+      stream.on('error', handler);
+      this.cleanups.push(() => stream.removeListener('error', handler));
+    }
+  }
+
+  private resetIdleTimer(): void {
+    if (this.options.idleExitMs === undefined) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.finish({ kind: 'idle' }), this.options.idleExitMs);
+  }
+
+  private finish(end: SessionEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.idleTimer);
+    for (const cleanup of this.cleanups.reverse()) cleanup();
+    if (end.kind === 'lost') {
+      this.socket.ws.terminate();
+    } else if (this.socket.open) {
+      // Read again, or the server's close frame would wait behind a blocked output.
+      this.socket.ws.resume();
+      this.socket.ws.close(1000);
+    }
+    this.resolveEnd(end);
+  }
+}

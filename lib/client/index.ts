@@ -1,0 +1,15 @@
+// lib/client: the exec client behind `ironcore-console exec`. Resolve where and as whom to
+// connect (kubeconfig + kubectl's flags), then runExec: the websocket (v5/v4 channel protocol),
+// the local terminal in raw mode with an escape key, sizes, idle exit, a log and an asciicast
+// recording, and the exit code (the console's own, or a failure's kind).
+export { resolveConnection, type ConnectionOptions, type ConnectionSettings } from './settings.js';
+export { runExec, type ExecOptions } from './run-exec.js';
+export type { SessionIo } from './exec-session.js';
+export { ExecError, type FailureContext, type FailureKind } from './failures.js';
+export { DEFAULT_ESCAPE, describeEscapeKey, isEscapeChunk, parseEscapeKey } from './escape-key.js';
+export { parseDuration } from './duration.js';
+export { checkNames, execUrl } from './exec-url.js';
+export { connectExec } from './connect.js';
+export type { ChannelSocket, ChannelHandlers } from './channel-socket.js';
+export { AsciicastRecorder, type AsciicastHeader } from './asciicast.js';
+export { RawModeGuard } from './raw-mode.js';

@@ -1,0 +1,116 @@
+// `exec` from start to end: check the request, open the output files, connect, run the session
+// with the terminal in raw mode when there is one, and turn how it ended into an exit code.
+import { constants } from 'node:os';
+import type { ReadStream } from 'node:tty';
+import { exitCodeOf } from '../protocol/index.js';
+import { AsciicastRecorder } from './asciicast.js';
+import { connectExec } from './connect.js';
+import { describeEscapeKey } from './escape-key.js';
+import { ExecSession, type OutputSink, type SessionEnd, type SessionIo } from './exec-session.js';
+import { execUrl } from './exec-url.js';
+import { ExecError, connectionLost } from './failures.js';
+import { KEEPALIVE_INTERVAL_MS } from './keepalive.js';
+import { OutputFile } from './output-file.js';
+import { RawModeGuard } from './raw-mode.js';
+import type { ConnectionSettings } from './settings.js';
+import { sizeOf, sizeSource } from './terminal-size.js';
+
+export interface ExecOptions {
+  connection: ConnectionSettings;
+  machine: string;
+  /** Ask for a terminal (default: whether stdin is one). A terminal on stdin then goes raw. */
+  tty?: boolean;
+  /** Attach as a viewer: stdin=false and readOnly=true. */
+  readOnly?: boolean;
+  /** Take the console's write lock from whoever holds it. */
+  takeover?: boolean;
+  /** Skip the replay of the console's recent output. */
+  noReplay?: boolean;
+  /** The byte that leaves, in raw mode (see parseEscapeKey); undefined: none. */
+  escapeKey?: number;
+  /** Leave after this long without output. */
+  idleExitMs?: number;
+  /** Append the session's output to this file. */
+  logFile?: string;
+  /** Record the session as an asciicast v2 file. */
+  recordFile?: string;
+  keepaliveMs?: number;
+  io?: SessionIo;
+}
+
+const DEFAULT_SIZE = { cols: 80, rows: 24 };
+
+/** Resolves with the exit code: the console's own, 0 when the user left, 128+n for signal n. */
+export async function runExec(options: ExecOptions): Promise<number> {
+  const io = options.io ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  const { connection, machine, readOnly = false, takeover = false, noReplay = false } = options;
+  if (readOnly && takeover) throw new ExecError('usage', '--read-only and --takeover exclude each other');
+  const tty = options.tty ?? Boolean(io.stdin.isTTY);
+  const url = execUrl(connection.server, connection.namespace, machine, { tty, stdin: !readOnly, takeover, readOnly, noReplay });
+  const target = `${connection.namespace}/${machine}`;
+  const terminal = tty && io.stdin.isTTY ? new RawModeGuard(io.stdin as ReadStream) : undefined;
+  const sizeFrom = tty ? sizeSource(io.stdout, io.stderr) : undefined;
+
+  const sinks = openSinks(options, (sizeFrom && sizeOf(sizeFrom)) ?? DEFAULT_SIZE, target);
+  try {
+    const socket = await connectExec(connection, url, { namespace: connection.namespace, machine, gateway: url.host });
+    if (terminal) io.stderr.write(`Connected to ${target}. ${escapeHint(options.escapeKey)}\r\n`);
+    const session = new ExecSession(socket, {
+      io,
+      // With a terminal, keys are read even when read-only: the escape key, and the server's notice that input is refused.
+      readStdin: !readOnly || terminal !== undefined,
+      escapeKey: terminal ? options.escapeKey : undefined,
+      sizeFrom,
+      idleExitMs: options.idleExitMs,
+      keepaliveMs: options.keepaliveMs ?? KEEPALIVE_INTERVAL_MS,
+      sinks,
+    });
+    terminal?.enter();
+    let end: SessionEnd;
+    try {
+      end = await session.run();
+    } finally {
+      terminal?.restore();
+    }
+    if (terminal && end.kind === 'escape') io.stderr.write(`\nDisconnected from ${target}.\n`);
+    return exitCode(end);
+  } finally {
+    for (const sink of sinks) sink.close();
+  }
+}
+
+function escapeHint(escapeKey: number | undefined): string {
+  if (escapeKey === undefined) return 'No escape character (--escape none): end the session on the machine to leave.';
+  return `Escape character is ${describeEscapeKey(escapeKey)} (type it alone to leave).`;
+}
+
+function openSinks(options: ExecOptions, size: { cols: number; rows: number }, title: string): OutputSink[] {
+  const sinks: OutputSink[] = [];
+  try {
+    if (options.logFile) {
+      const log = new OutputFile(options.logFile, 'a', '--log file');
+      sinks.push({ output: (data) => log.write(data), close: () => log.close() });
+    }
+    if (options.recordFile) sinks.push(new AsciicastRecorder(options.recordFile, size, title));
+  } catch (error) {
+    for (const sink of sinks) sink.close();
+    throw error;
+  }
+  return sinks;
+}
+
+function exitCode(end: SessionEnd): number {
+  switch (end.kind) {
+    case 'status': {
+      const code = exitCodeOf(end.status);
+      if (code !== undefined) return code;
+      throw new ExecError('failure', end.status.message || 'the console session failed');
+    }
+    case 'signal':
+      return 128 + constants.signals[end.signal];
+    case 'lost':
+      throw connectionLost(end.reason);
+    default:
+      return 0;
+  }
+}
