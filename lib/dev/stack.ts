@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createKubeGateway, listenGateway } from '../gateway/index.js';
-import { machinePoolObject, startKubeApi, type KubeApiFixture, type MachinePool } from '../kube/index.js';
+import type { MachinePool } from '../kube/index.js';
+import { machinePoolObject, startKubeApi, type KubeApiFixture } from '../kube/fixture/index.js';
 import {
   createProviderServer,
   createPtyBackend,

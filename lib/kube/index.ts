@@ -27,13 +27,3 @@ export {
   type AuthReviewsOptions,
   type TokenReviewResult,
 } from './reviews.js';
-
-export {
-  KubeApiFixture,
-  startKubeApi,
-  type KubeApiFixtureOptions,
-  type RequestFilter,
-  type StubResponse,
-} from './fixture/server.js';
-export { machineObject, machinePoolObject } from './fixture/objects.js';
-export type { AccessDecision, AccessReviewSpec, Authorizer } from './fixture/reviews.js';

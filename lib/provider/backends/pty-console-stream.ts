@@ -39,13 +39,14 @@ export class PtyConsoleStream implements ConsoleStream {
 
   /** Always true: node-pty buffers input it cannot write yet, so there is no drain to wait for. */
   write(chunk: Uint8Array): boolean {
-    this.#pty.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // Input after the process is gone has nowhere to go (node-pty would report EBADF).
+    if (this.#ptyOpen && !this.#exited) this.#pty.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     return true;
   }
 
   /** Sends ^D, which a terminal turns into end-of-input when it starts a line (as a user typing it). */
   end(): void {
-    this.#pty.write(EOT);
+    if (this.#ptyOpen && !this.#exited) this.#pty.write(EOT);
   }
 
   /** Ignores sizes a terminal cannot have (not a whole number in 1..65535). */
