@@ -67,6 +67,18 @@ export function subjectAccessAuthorizer(reviews: AuthReviews, options: SubjectAc
   };
 }
 
+/**
+ * The aggregated-API request-header scheme. Only for the front-proxy listener, where every
+ * connection presented a client certificate from the front-proxy CA (lib/gateway/front-proxy.ts).
+ */
+export const requestHeaderAuthenticator: Authenticator = {
+  async authenticate(credentials) {
+    const remote = credentials.remote;
+    if (!remote) throw new StatusError(401, 'Unauthorized: the front proxy sent no X-Remote-User');
+    return { username: remote.user, groups: remote.groups, extra: remote.extra };
+  },
+};
+
 /** Development only: everyone is `system:anonymous` and may do anything. */
 export const anonymousAuthenticator: Authenticator = {
   async authenticate() {

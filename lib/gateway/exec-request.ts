@@ -17,7 +17,14 @@ export interface Credentials {
   token?: string;
   /** Why the bearer subprotocol was refused; the request is then unauthorized. */
   tokenError?: string;
+  /**
+   * The aggregated-API request headers (X-Remote-User, X-Remote-Group, X-Remote-Extra-*).
+   * Read always, trusted only by the front-proxy listener's authenticator.
+   */
+  remote?: { user: string; groups: string[]; extra: Record<string, string[]> };
 }
+
+const EXTRA_PREFIX = 'x-remote-extra-';
 
 export interface ExecRequest extends ExecQuery {
   method: 'GET' | 'POST';
@@ -59,6 +66,8 @@ export function readExecRequest(req: UWS.HttpRequest): ExecRequest {
   if (bearer) credentials.token = bearer[1];
   else if (offered.bearerToken) credentials.token = offered.bearerToken;
   if (offered.bearerError) credentials.tokenError = offered.bearerError;
+  const remote = readRemoteIdentity(req);
+  if (remote) credentials.remote = remote;
 
   return {
     method,
@@ -72,4 +81,29 @@ export function readExecRequest(req: UWS.HttpRequest): ExecRequest {
     secWebSocketKey: req.getHeader('sec-websocket-key'),
     secWebSocketExtensions: req.getHeader('sec-websocket-extensions'),
   };
+}
+
+/** The request-header identity, as kube-apiserver's front proxy sends it (names lower-cased). */
+function readRemoteIdentity(req: UWS.HttpRequest): Credentials['remote'] {
+  let user = '';
+  const groups: string[] = [];
+  const extra: Record<string, string[]> = {};
+  req.forEach((name, value) => {
+    if (name === 'x-remote-user' && !user) user = value;
+    else if (name === 'x-remote-group') groups.push(value);
+    else if (name.startsWith(EXTRA_PREFIX)) {
+      // Extra keys are percent-encoded in the header name (KEP 1245).
+      const key = safeDecode(name.slice(EXTRA_PREFIX.length));
+      (extra[key] ??= []).push(value);
+    }
+  });
+  return user ? { user, groups, extra } : undefined;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }

@@ -4,7 +4,7 @@
 // error channel. uWS rules: the request is read synchronously, the response may be aborted
 // while we wait (onAborted), and late writes are corked.
 import type { Logger } from 'pino';
-import { GATEWAY_EXEC_ROUTE, StatusError, failureStatus, type Status } from '../protocol/index.js';
+import { GATEWAY_EXEC_ROUTE, StatusError, failureStatus } from '../protocol/index.js';
 import { mountConsolePage } from '../web/index.js';
 import type { Authenticator, Authorizer, UserInfo } from './auth.js';
 import { readExecRequest, type ExecRequest } from './exec-request.js';
@@ -38,6 +38,8 @@ export interface GatewayOptions {
   clientWatermark?: number;
   /** Readiness, for /readyz (e.g. the pool cache has synced). */
   ready?: () => boolean;
+  /** Shared by gateways that serve one process (the public and the front-proxy listener). */
+  metrics?: GatewayMetrics;
 }
 
 interface SocketData {
@@ -50,8 +52,8 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   /** Open sessions. */
   readonly sessions: number;
-  /** Ends every session with `status` (graceful shutdown). */
-  closeSessions(status: Status): void;
+  /** Graceful shutdown: lets sessions run up to `graceMs`, then ends the rest with a 503 Status. */
+  drain(graceMs: number): Promise<void>;
 }
 
 const DEFAULTS = {
@@ -64,7 +66,7 @@ const DEFAULTS = {
 export function createGateway(options: GatewayOptions): Gateway {
   const settings = { ...DEFAULTS, ...withoutUndefined(options) };
   const { logger, upstream } = settings;
-  const metrics = new GatewayMetrics();
+  const metrics = options.metrics ?? new GatewayMetrics();
   const sessions = new Set<GatewaySession>();
 
   async function openUpstream(request: ExecRequest, user: UserInfo): Promise<{ stream: UpstreamStream; pool?: string }> {
@@ -200,7 +202,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       // uWS leaves a request no route matched without an answer: say 404 like the API does.
       app.any('/*', (res) => writeStatus(res, failureStatus(404, 'the server could not find the requested resource')));
     },
-    closeSessions(status) {
+    async drain(graceMs) {
+      const deadline = Date.now() + graceMs;
+      while (sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      const status = failureStatus(503, 'the console gateway is shutting down; reconnect to continue', 'ServiceUnavailable');
       for (const session of [...sessions]) session.endWith(status);
     },
   };

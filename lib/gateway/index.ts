@@ -4,12 +4,14 @@
 export { createGateway, type Gateway, type GatewayOptions, type MachineResolver } from './gateway.js';
 export { createKubeGateway, type KubeGateway, type KubeGatewayOptions } from './kube-gateway.js';
 export { runGateway, type GatewayConfig, type RunningGateway } from './run.js';
+export { listenFrontProxy, type FrontProxyListener, type FrontProxyOptions } from './front-proxy.js';
 export { listenGateway, type GatewayServer, type GatewayTlsFiles, type ListenOptions } from './server.js';
 export {
   tokenReviewAuthenticator,
   subjectAccessAuthorizer,
   anonymousAuthenticator,
   allowAllAuthorizer,
+  requestHeaderAuthenticator,
   type Authenticator,
   type Authorizer,
   type AccessRequest,

@@ -5,7 +5,13 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { AuthReviews, KubeClient, MachineLookup, MachinePoolCache, type KubeConfig } from '../kube/index.js';
 import { DEFAULT_STREAM_WINDOW } from '../link/index.js';
-import { allowAllAuthorizer, anonymousAuthenticator, subjectAccessAuthorizer, tokenReviewAuthenticator } from './auth.js';
+import {
+  allowAllAuthorizer,
+  anonymousAuthenticator,
+  requestHeaderAuthenticator,
+  subjectAccessAuthorizer,
+  tokenReviewAuthenticator,
+} from './auth.js';
 import { createGateway, type Gateway } from './gateway.js';
 import { LinkPool } from './upstream/link-pool.js';
 import type { Upstream } from './upstream/upstream.js';
@@ -31,6 +37,11 @@ export interface KubeGatewayOptions {
 
 export interface KubeGateway {
   gateway: Gateway;
+  /**
+   * The same gateway for the front-proxy listener: identities from X-Remote-User headers,
+   * authorized by SubjectAccessReview. Only for listenFrontProxy, never a public listener.
+   */
+  frontProxyGateway(): Gateway;
   close(): Promise<void>;
 }
 
@@ -59,17 +70,15 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
           logger: options.logger,
           ...limits,
         });
+  const authorizer = options.auth === 'none' ? allowAllAuthorizer : subjectAccessAuthorizer(reviews, { allowGetVerb: options.allowGetVerb });
+  const shared = { lookup, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins, ready: () => pools.synced };
   const gateway = createGateway({
-    lookup,
+    ...shared,
     authenticator: options.auth === 'none' ? anonymousAuthenticator : tokenReviewAuthenticator(reviews),
-    authorizer: options.auth === 'none' ? allowAllAuthorizer : subjectAccessAuthorizer(reviews, { allowGetVerb: options.allowGetVerb }),
-    upstream,
-    logger: options.logger,
-    allowedOrigins: options.allowedOrigins,
-    ready: () => pools.synced,
   });
   return {
     gateway,
+    frontProxyGateway: () => createGateway({ ...shared, authenticator: requestHeaderAuthenticator, metrics: gateway.metrics }),
     async close() {
       upstream.close();
       await pools.close();

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { loadInCluster, loadKubeconfig, type KubeConfig } from '../kube/index.js';
+import { listenFrontProxy } from './front-proxy.js';
+import type { Gateway } from './gateway.js';
 import { createKubeGateway } from './kube-gateway.js';
 import { listenGateway, type GatewayServer, type GatewayTlsFiles } from './server.js';
 
@@ -21,6 +23,8 @@ export interface GatewayConfig {
   linksPerProvider: number;
   upstream: 'link' | 'websocket';
   shutdownGraceMs: number;
+  /** A listener for kube-apiserver's front proxy (needs `tls`; see front-proxy.ts). */
+  requestHeader?: { host: string; port: number; clientCaFile: string; allowedNames: string[] };
 }
 
 export interface RunningGateway {
@@ -48,11 +52,33 @@ export async function runGateway(config: GatewayConfig, logger: Logger): Promise
   if (config.provider === 'insecure') logger.warn('provider links are plain TCP without authentication (--provider-insecure): development only');
   const server = await listenGateway(kubeGateway.gateway, { host: config.host, port: config.port, tls: config.tls });
   logger.info({ host: config.host, port: server.port, tls: Boolean(config.tls), auth: config.auth }, 'gateway listening');
+  const frontProxy = config.requestHeader && (await startFrontProxy(config, kubeGateway.frontProxyGateway(), logger));
   return {
     server,
     async stop() {
-      await server.shutdown(config.shutdownGraceMs);
+      await Promise.all([server.shutdown(config.shutdownGraceMs), frontProxy?.stop(config.shutdownGraceMs)]);
       await kubeGateway.close();
+    },
+  };
+}
+
+async function startFrontProxy(config: GatewayConfig, gateway: Gateway, logger: Logger) {
+  const { requestHeader, tls } = config;
+  if (!requestHeader || !tls) throw new Error('the front-proxy listener needs the gateway\'s TLS certificate (--tls-cert, --tls-key)');
+  const listener = await listenFrontProxy(gateway, {
+    host: requestHeader.host,
+    port: requestHeader.port,
+    key: readFileSync(tls.keyFile),
+    cert: readFileSync(tls.certFile),
+    clientCa: readFileSync(requestHeader.clientCaFile),
+    allowedNames: requestHeader.allowedNames,
+    logger,
+  });
+  logger.info({ host: requestHeader.host, port: listener.port, allowedNames: requestHeader.allowedNames }, 'front-proxy listener listening');
+  return {
+    async stop(graceMs: number) {
+      await gateway.drain(graceMs);
+      await listener.close();
     },
   };
 }

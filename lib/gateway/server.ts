@@ -1,6 +1,5 @@
 // A listening gateway: a uWS App (or SSLApp) with the gateway mounted, and graceful shutdown
 // (stop accepting, let sessions finish for a grace period, then end them with a Status).
-import { failureStatus } from '../protocol/index.js';
 import type { Gateway } from './gateway.js';
 import { loadUws, type UWS } from './uws.js';
 
@@ -48,9 +47,7 @@ export async function listenGateway(gateway: Gateway, options: ListenOptions): P
       if (closed) return;
       closed = true;
       uws.us_listen_socket_close(listenSocket);
-      const deadline = Date.now() + graceMs;
-      while (gateway.sessions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      gateway.closeSessions(failureStatus(503, 'the console gateway is shutting down; reconnect to continue', 'ServiceUnavailable'));
+      await gateway.drain(graceMs);
       (app as unknown as { close?: () => void }).close?.();
     },
   };

@@ -18,6 +18,10 @@ const HELP = `usage: ironcore-console gateway [options]
   --tls-cert FILE, --tls-key FILE
                             serve HTTPS/WSS (plain HTTP without them: development only)
   --client-ca FILE          refuse client certificates not signed by this CA
+  --requestheader-listen HOST:PORT, --requestheader-client-ca FILE, --requestheader-allowed-names A,B
+                            a second listener for kube-apiserver's front proxy: clients must present
+                            a certificate from this CA (and one of these names); X-Remote-User is
+                            trusted there and nowhere else
   --provider-ca FILE, --provider-cert FILE, --provider-key FILE
                             mTLS to providers: their CA and the gateway's client certificate
   --provider-insecure       plain TCP to providers (development only)
@@ -41,6 +45,9 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'client-ca': { type: 'string' },
+      'requestheader-listen': { type: 'string' },
+      'requestheader-client-ca': { type: 'string' },
+      'requestheader-allowed-names': { type: 'string', default: '' },
       'provider-ca': { type: 'string' },
       'provider-cert': { type: 'string' },
       'provider-key': { type: 'string' },
@@ -64,6 +71,11 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
   }
   const listen = /^(.*):(\d+)$/.exec(values.listen);
   if (!listen) throw new UsageError(`--listen wants HOST:PORT or :PORT, got ${JSON.stringify(values.listen)}`);
+  const frontProxy = values['requestheader-listen'] ? /^(.*):(\d+)$/.exec(values['requestheader-listen']) : undefined;
+  if (values['requestheader-listen'] && !frontProxy) throw new UsageError(`--requestheader-listen wants HOST:PORT or :PORT, got ${JSON.stringify(values['requestheader-listen'])}`);
+  if (frontProxy && (!values['requestheader-client-ca'] || !values['tls-cert'])) {
+    throw new UsageError('--requestheader-listen needs --requestheader-client-ca and the gateway\'s --tls-cert/--tls-key');
+  }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
   if (values.upstream !== 'link' && values.upstream !== 'websocket') throw new UsageError(`--upstream is link or websocket, got ${JSON.stringify(values.upstream)}`);
   if (values.auth !== 'kube' && values.auth !== 'none') throw new UsageError(`--auth is kube or none, got ${JSON.stringify(values.auth)}`);
@@ -98,6 +110,14 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       linksPerProvider: count('--links-per-provider', values['links-per-provider'], 1),
       upstream: values.upstream,
       shutdownGraceMs: parseDuration(values['shutdown-grace'], '--shutdown-grace'),
+      ...(frontProxy && {
+        requestHeader: {
+          host: frontProxy[1] || '0.0.0.0',
+          port: count('--requestheader-listen port', frontProxy[2]!, 0),
+          clientCaFile: values['requestheader-client-ca']!,
+          allowedNames: values['requestheader-allowed-names'].split(',').filter(Boolean),
+        },
+      }),
     },
   };
 }
