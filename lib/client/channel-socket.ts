@@ -37,6 +37,8 @@ export class ChannelSocket {
   constructor(
     readonly ws: WebSocket,
     readonly protocol: ChannelProtocol,
+    /** The console output offset of the first stdout byte (X-Console-Output-Offset), when the gateway says. */
+    readonly outputOffset?: number,
   ) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       // Only binary protocols were offered; a text message is not part of them.

@@ -12,6 +12,8 @@ const OFFERED_PROTOCOLS: ChannelProtocol[] = ['v5.channel.k8s.io', 'v4.channel.k
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 /** A refusal body is a small Status; more is not worth reading. */
 const MAX_REFUSAL_BODY = 64 * 1024;
+/** Where the session's output starts in the console; a reconnect replays from there on. */
+const OUTPUT_OFFSET_HEADER = 'x-console-output-offset';
 
 export function connectExec(settings: ConnectionSettings, url: URL, context: FailureContext): Promise<ChannelSocket> {
   const headers: Record<string, string> = {};
@@ -28,10 +30,12 @@ export function connectExec(settings: ConnectionSettings, url: URL, context: Fai
     followRedirects: false,
   });
   return new Promise((resolve, reject) => {
+    let outputOffset: number | undefined;
+    ws.once('upgrade', (response) => (outputOffset = parseOffset(response.headers[OUTPUT_OFFSET_HEADER])));
     ws.once('open', () => {
       ws.removeListener('error', failed);
       // Subscribed synchronously in 'open', before ws can emit the first message.
-      resolve(new ChannelSocket(ws, ws.protocol as ChannelProtocol));
+      resolve(new ChannelSocket(ws, ws.protocol as ChannelProtocol, outputOffset));
     });
     ws.once('unexpected-response', (_request, response) => {
       let body = '';
@@ -51,6 +55,11 @@ export function connectExec(settings: ConnectionSettings, url: URL, context: Fai
     }
     ws.on('error', failed);
   });
+}
+
+/** A gateway that does not send the header (or sends nonsense) gives no offset. */
+function parseOffset(value: string | string[] | undefined): number | undefined {
+  return typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }
 
 /** The token, from a flag, the kubeconfig or an exec plugin (which may run again here). */

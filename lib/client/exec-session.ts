@@ -2,7 +2,7 @@
 // and the output sinks, terminal sizes as they change, keepalive pings, and the ways it ends
 // (the server's Status, the escape key, idle output, a signal, a lost connection).
 import type { WriteStream } from 'node:tty';
-import { STDERR, type Status, type TerminalSize } from '../protocol/index.js';
+import { STDERR, STDOUT, type Status, type TerminalSize } from '../protocol/index.js';
 import type { ChannelSocket } from './channel-socket.js';
 import { isEscapeChunk } from './escape-key.js';
 import { startKeepalive } from './keepalive.js';
@@ -38,6 +38,8 @@ export interface SessionOptions {
 export type SessionEnd =
   | { kind: 'status'; status: Status }
   | { kind: 'escape' | 'idle' | 'closed' }
+  /** The server closed the connection in order, but without a Status. */
+  | { kind: 'hangup' }
   | { kind: 'signal'; signal: NodeJS.Signals }
   | { kind: 'lost'; reason: string };
 
@@ -53,6 +55,8 @@ export class ExecSession {
   private idleTimer: NodeJS.Timeout | undefined;
   private stdinHeld = false;
   private blockedOutputs = 0;
+  /** Console output received (stdout only: notices on stderr are not console output). */
+  private stdoutBytes = 0;
 
   constructor(
     private readonly socket: ChannelSocket,
@@ -79,15 +83,21 @@ export class ExecSession {
       closed: (code, error) =>
         this.finish(
           ORDERLY_CLOSE_CODES.includes(code)
-            ? { kind: 'closed' }
+            ? { kind: 'hangup' }
             : { kind: 'lost', reason: error?.message ?? `the connection closed unexpectedly (code ${code})` },
         ),
     });
     return end;
   }
 
+  /** The console output offset after the last stdout byte received, when the gateway gave a start. */
+  get outputOffset(): number | undefined {
+    return this.socket.outputOffset === undefined ? undefined : this.socket.outputOffset + this.stdoutBytes;
+  }
+
   private output(channel: number, data: Buffer): void {
     if (this.ended) return;
+    if (channel === STDOUT) this.stdoutBytes += data.length;
     this.resetIdleTimer();
     for (const sink of this.options.sinks) sink.output(data);
     const out = channel === STDERR ? this.options.io.stderr : this.options.io.stdout;
@@ -118,6 +128,8 @@ export class ExecSession {
     stdin.on('end', onEnd);
     // A read error (the terminal hung up) ends input as EOF does.
     stdin.on('error', onEnd);
+    // The session before this one (on an earlier connection) paused it.
+    stdin.resume();
     this.cleanups.push(() => {
       stdin.removeListener('data', onData);
       stdin.removeListener('end', onEnd);

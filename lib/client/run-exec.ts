@@ -6,12 +6,13 @@ import { exitCodeOf } from '../protocol/index.js';
 import { AsciicastRecorder } from './asciicast.js';
 import { connectExec } from './connect.js';
 import { describeEscapeKey } from './escape-key.js';
-import { ExecSession, type OutputSink, type SessionEnd, type SessionIo } from './exec-session.js';
+import type { OutputSink, SessionEnd, SessionIo, SessionOptions } from './exec-session.js';
 import { execUrl } from './exec-url.js';
 import { ExecError, connectionLost } from './failures.js';
 import { KEEPALIVE_INTERVAL_MS } from './keepalive.js';
 import { OutputFile } from './output-file.js';
 import { RawModeGuard } from './raw-mode.js';
+import { runSessions, type Reconnector } from './reconnect.js';
 import type { ConnectionSettings } from './settings.js';
 import { sizeOf, sizeSource } from './terminal-size.js';
 
@@ -34,6 +35,8 @@ export interface ExecOptions {
   logFile?: string;
   /** Record the session as an asciicast v2 file. */
   recordFile?: string;
+  /** Connect again when the gateway goes away (default: with a terminal). */
+  reconnect?: boolean;
   keepaliveMs?: number;
   io?: SessionIo;
 }
@@ -46,16 +49,27 @@ export async function runExec(options: ExecOptions): Promise<number> {
   const { connection, machine, readOnly = false, takeover = false, noReplay = false } = options;
   if (readOnly && takeover) throw new ExecError('usage', '--read-only and --takeover exclude each other');
   const tty = options.tty ?? Boolean(io.stdin.isTTY);
-  const url = execUrl(connection.server, connection.namespace, machine, { tty, stdin: !readOnly, takeover, readOnly, noReplay });
+  const query = { tty, stdin: !readOnly, takeover, readOnly, noReplay };
+  const url = execUrl(connection.server, connection.namespace, machine, query);
+  const context = { namespace: connection.namespace, machine, gateway: url.host };
   const target = `${connection.namespace}/${machine}`;
   const terminal = tty && io.stdin.isTTY ? new RawModeGuard(io.stdin as ReadStream) : undefined;
   const sizeFrom = tty ? sizeSource(io.stdout, io.stderr) : undefined;
+  const reconnector: Reconnector | undefined =
+    (options.reconnect ?? terminal !== undefined)
+      ? {
+          // Not takeover again: whoever took the write lock while we were away keeps it.
+          connect: (replayFrom) =>
+            connectExec(connection, execUrl(connection.server, connection.namespace, machine, { ...query, takeover: false, replayFrom }), context),
+          newline: terminal ? '\r\n' : '\n',
+        }
+      : undefined;
 
   const sinks = openSinks(options, (sizeFrom && sizeOf(sizeFrom)) ?? DEFAULT_SIZE, target);
   try {
-    const socket = await connectExec(connection, url, { namespace: connection.namespace, machine, gateway: url.host });
+    const socket = await connectExec(connection, url, context);
     if (terminal) io.stderr.write(`Connected to ${target}. ${escapeHint(options.escapeKey)}\r\n`);
-    const session = new ExecSession(socket, {
+    const sessionOptions: SessionOptions = {
       io,
       // With a terminal, keys are read even when read-only: the escape key, and the server's notice that input is refused.
       readStdin: !readOnly || terminal !== undefined,
@@ -64,11 +78,11 @@ export async function runExec(options: ExecOptions): Promise<number> {
       idleExitMs: options.idleExitMs,
       keepaliveMs: options.keepaliveMs ?? KEEPALIVE_INTERVAL_MS,
       sinks,
-    });
+    };
     terminal?.enter();
     let end: SessionEnd;
     try {
-      end = await session.run();
+      end = await runSessions(socket, sessionOptions, reconnector);
     } finally {
       terminal?.restore();
     }

@@ -1,18 +1,14 @@
 // The console page in a real headless Chromium against the whole stack: the form, the bearer
 // subprotocol, typing into a shell, resizing, the end-of-session Status, and a refused token.
 import t from 'tap';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ALICE, startStack, type Stack } from '../fixtures/stack.js';
+import { openPage, skipWithoutChromium as skip } from './fixtures/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-// As root Chromium needs --no-sandbox; on a closed network its background connections must be off.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = fileURLToPath(new URL('../../../test/output/console.png', import.meta.url));
-
-const skip = existsSync(CHROMIUM) ? false : `no ${CHROMIUM}: install Debian's chromium package to run the browser tests`;
 
 let stack: Stack;
 let browser: Browser;
@@ -24,10 +20,7 @@ let violationsOnLoad = 0;
 t.before(async () => {
   if (skip) return;
   stack = await startStack();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  // The gateway's certificate comes from the stack's test CA.
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1000, height: 700 } });
-  page = await context.newPage();
+  ({ browser, page } = await openPage());
   await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (e) => console.log('csp-violation ' + e.effectiveDirective))" });
   page.on('console', (message) => {
     const [marker, directive] = message.text().split(' ');

@@ -36,6 +36,8 @@ options:
       --idle-exit DURATION        leave after DURATION without output (e.g. 500ms, 2s, 1m)
       --log FILE                  append the session's output to FILE
       --record FILE.cast          record the session as an asciinema v2 file
+      --reconnect / --no-reconnect  connect again (replaying what was missed) when the gateway
+                                  goes away (default: on with a terminal, off without)
   -t, --tty / --no-tty            whether to ask for a terminal (default: whether stdin is one)
   -h, --help                      this help
 
@@ -57,6 +59,8 @@ const OPTIONS = {
   'idle-exit': { type: 'string' },
   log: { type: 'string' },
   record: { type: 'string' },
+  reconnect: { type: 'boolean' },
+  'no-reconnect': { type: 'boolean' },
   tty: { type: 'boolean', short: 't' },
   'no-tty': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -70,6 +74,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   if (positionals.length !== 1) throw new UsageError(`exec needs exactly one MACHINE name\n\n${USAGE}`);
   if (values.tty && values['no-tty']) throw new UsageError('--tty and --no-tty exclude each other');
+  if (values.reconnect && values['no-reconnect']) throw new UsageError('--reconnect and --no-reconnect exclude each other');
   const idleExit = values['idle-exit'];
   const idleExitMs = idleExit === undefined ? undefined : parseDuration(idleExit);
   if (idleExit !== undefined && idleExitMs === undefined) {
@@ -91,6 +96,7 @@ export async function run(argv: string[]): Promise<void> {
       }),
       machine: positionals[0]!,
       tty: values.tty ? true : values['no-tty'] ? false : undefined,
+      reconnect: values.reconnect ? true : values['no-reconnect'] ? false : undefined,
       readOnly: values['read-only'],
       takeover: values.takeover,
       noReplay: values['no-replay'],

@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
 // The console page: the form names a machine and carries the token; Connect opens a
-// ConsoleSocket whose output goes to the terminal and whose state goes to the status line.
+// ConsoleSession whose output goes to the terminal and whose state goes to the status line.
 // The token stays in this tab (memory and sessionStorage), never in the URL.
 import { invalidLabel, invalidSubdomain } from '../../protocol/names.js';
-import { ConsoleSocket, type ConnectionState } from './console-socket.js';
+import { ConsoleSession, type SessionState } from './console-session.js';
 import { execUrl, hashFor, targetFromHash, type ConsoleTarget } from './target.js';
 import { openTerminal } from './terminal-view.js';
 import './console.css';
@@ -19,7 +19,7 @@ const disconnectButton = byId<HTMLButtonElement>('disconnect');
 const statusLine = byId<HTMLParagraphElement>('status');
 const terminal = openTerminal(byId<HTMLDivElement>('terminal'));
 
-let session: ConsoleSocket | undefined;
+let session: ConsoleSession | undefined;
 
 showTarget(targetFromHash(location.hash));
 tokenInput.value = sessionStorage.getItem(TOKEN_KEY) ?? '';
@@ -44,22 +44,26 @@ function connect(target: ConsoleTarget, token: string): void {
   session?.close();
   terminal.reset();
   const name = `${target.namespace}/${target.machine}`;
-  const socket: ConsoleSocket = new ConsoleSocket(execUrl(location, target), token, {
+  const current: ConsoleSession = new ConsoleSession(execUrl(location, target), token, {
     output: (bytes) => terminal.write(bytes),
+    connected: (reconnection) => {
+      if (current !== session) return; // a session the user already replaced
+      // The whole scrollback is replayed next and redraws the screen (see console-session.ts).
+      if (reconnection) terminal.reset();
+      current.resize(terminal.cols, terminal.rows);
+      terminal.focus();
+      showState('connected', `Connected to ${name}.`);
+    },
     state: (state, reason) => {
-      if (socket !== session) return; // a session the user already replaced
-      if (state === 'connected') {
-        socket.resize(terminal.cols, terminal.rows);
-        terminal.focus();
-      }
-      showState(state, state === 'connected' ? `Connected to ${name}.` : `Closed: ${reason}.`);
+      if (current !== session) return;
+      showState(state, state === 'reconnecting' ? `Reconnecting to ${name}… (${reason})` : `Closed: ${reason}.`);
     },
   });
-  session = socket;
+  session = current;
   showState('connecting', `Connecting to ${name}…`);
 }
 
-function showState(state: ConnectionState, text: string): void {
+function showState(state: SessionState, text: string): void {
   statusLine.dataset.state = state;
   statusLine.textContent = text;
   connectButton.disabled = state === 'connecting';

@@ -27,6 +27,8 @@ export class ConsoleSocket {
   private readonly encoder = new TextEncoder();
   /** The Status message from the error channel, which explains the close that follows. */
   private statusMessage = '';
+  /** The Status's code (undefined for a Success, which has none, and before any Status). */
+  private statusCode: number | undefined;
   private opened = false;
   private closedByUser = false;
 
@@ -55,6 +57,15 @@ export class ConsoleSocket {
     this.send(RESIZE, this.encoder.encode(JSON.stringify({ Width: cols, Height: rows })));
   }
 
+  /**
+   * After 'closed': whether the connection dropped under a live session (it had opened, and
+   * closed without a Status or with the gateway's 503, as it shuts down or loses its provider
+   * link), so that connecting again continues the session.
+   */
+  get dropped(): boolean {
+    return this.opened && !this.closedByUser && (this.statusMessage === '' || this.statusCode === 503);
+  }
+
   close(): void {
     this.closedByUser = true;
     this.socket.close(1000);
@@ -75,9 +86,12 @@ export class ConsoleSocket {
       case STDERR:
         this.events.output(payload);
         break;
-      case ERROR:
-        this.statusMessage = describeStatus(new TextDecoder().decode(payload));
+      case ERROR: {
+        const json = new TextDecoder().decode(payload);
+        this.statusMessage = describeStatus(json);
+        this.statusCode = statusCode(json);
         break;
+      }
     }
   }
 
@@ -98,6 +112,14 @@ function describeStatus(json: string): string {
     return status.message || status.reason || 'the session failed';
   } catch {
     return `the gateway sent an unreadable status: ${json.slice(0, 200)}`;
+  }
+}
+
+function statusCode(json: string): number | undefined {
+  try {
+    return (JSON.parse(json) as Status).code;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,86 @@
+/// <reference lib="dom" />
+// A console that outlives its connection: when one drops under a live session (see
+// ConsoleSocket.dropped) it connects again with the CLI's backoff. A first connection that is
+// refused, or a session the machine or the gateway ended with a Status, is not retried. While
+// reconnecting, failed attempts are retried until the backoff gives up: the browser does not
+// say why a websocket was refused, so a dead gateway and a revoked token look alike.
+//
+// The CLI resumes from the console output offset of the upgrade's X-Console-Output-Offset
+// header; a page cannot read an upgrade's response headers. So a reconnection asks for the
+// whole scrollback and the terminal is reset before it arrives: the replay redraws the screen
+// as it is, rather than appending a second copy of what the terminal already shows.
+import { Backoff } from '../../client/backoff.js';
+import { ConsoleSocket } from './console-socket.js';
+
+export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+export interface ConsoleSessionEvents {
+  output(bytes: Uint8Array): void;
+  /** Each connection's start, before its first output: the terminal should reset on a reconnection. */
+  connected(reconnection: boolean): void;
+  /** 'reconnecting' and 'closed' with why the connection ended. */
+  state(state: 'reconnecting' | 'closed', reason: string): void;
+}
+
+export class ConsoleSession {
+  private socket: ConsoleSocket;
+  /** Set from a drop until the next connection opens. */
+  private backoff: Backoff | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+    private readonly events: ConsoleSessionEvents,
+  ) {
+    this.socket = this.open();
+  }
+
+  sendInput(data: string): void {
+    this.socket.sendInput(data);
+  }
+
+  sendBinary(data: string): void {
+    this.socket.sendBinary(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.socket.resize(cols, rows);
+  }
+
+  close(): void {
+    this.stopped = true;
+    if (this.retryTimer === undefined) return this.socket.close();
+    // Between attempts there is no socket whose close would report it.
+    clearTimeout(this.retryTimer);
+    this.events.state('closed', 'disconnected');
+  }
+
+  private open(): ConsoleSocket {
+    const socket: ConsoleSocket = new ConsoleSocket(this.url, this.token, {
+      output: (bytes) => this.events.output(bytes),
+      state: (state, reason) => {
+        if (state === 'connected') {
+          this.events.connected(this.backoff !== undefined);
+          this.backoff = undefined;
+        } else if (state === 'closed') {
+          this.closed(socket, reason);
+        }
+      },
+    });
+    return socket;
+  }
+
+  private closed(socket: ConsoleSocket, reason: string): void {
+    if (this.stopped || (!socket.dropped && !this.backoff)) return this.events.state('closed', reason);
+    this.backoff ??= new Backoff();
+    const delay = this.backoff.next();
+    if (delay === undefined) return this.events.state('closed', `${reason}; gave up reconnecting`);
+    this.events.state('reconnecting', reason);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.socket = this.open();
+    }, delay);
+  }
+}

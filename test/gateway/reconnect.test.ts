@@ -1,0 +1,37 @@
+// A gateway replica dies under a CLI session: the CLI reconnects through the other replica (a
+// round-robin balancer sits in front), says so, and goes on with the same console, without
+// printing again what it had already printed.
+import t from 'tap';
+import { startBalancedGateways, type BalancedGateways } from '../client/fixtures/balanced-gateways.js';
+import { PtyRun, cliCommand, leaveWithEscape } from '../client/fixtures/cli.js';
+
+let setup: BalancedGateways;
+t.before(async () => {
+  setup = await startBalancedGateways();
+});
+t.teardown(() => setup.close());
+
+function count(text: string, word: string): number {
+  return text.split(word).length - 1;
+}
+
+t.test('SIGKILL of the gateway in use: the CLI reconnects through the other and replays nothing twice', async (t) => {
+  const run = new PtyRun(cliCommand(['exec', 'm1', '--kubeconfig', setup.kubeconfig, '--reconnect']), setup.env);
+  t.teardown(() => run.kill());
+  await run.waitFor(/Connected to default\/m1\./);
+  // The typed line echoes as `before-$((1+1))`; only the shell's answer reads `before-2`.
+  await run.typeAndSee('echo before-$((1+1))\r', /before-2/);
+
+  const doomed = await setup.gatewayWithSession();
+  const killedAt = run.output.length;
+  await doomed.kill('SIGKILL');
+  await run.waitFor(/\r+\n\[ironcore-console\] connection lost: .+; reconnecting…\r+\n/, 10_000, killedAt);
+  await run.waitFor(/\[ironcore-console\] reconnected\r+\n/, 10_000, killedAt);
+  const survivor = await setup.gatewayWithSession();
+  t.not(survivor.port, doomed.port, 'the session now goes through the other gateway');
+
+  await run.typeAndSee('echo after-$((2+2))\r', /after-4/);
+  t.equal(count(run.output, 'before-2'), 1, 'the output from before the drop is not replayed again');
+  t.equal(count(run.output, 'after-4'), 1);
+  await leaveWithEscape(t, run);
+});

@@ -1,0 +1,62 @@
+// The console page when the gateway replica it is connected to dies: the status line says it is
+// reconnecting, the page connects through the other replica (a round-robin balancer sits in
+// front), and the terminal works again, showing the console's screen once, not twice.
+import t from 'tap';
+import type { Browser, Page } from 'playwright-core';
+import { startBalancedGateways, type BalancedGateways } from '../client/fixtures/balanced-gateways.js';
+import { ALICE } from '../fixtures/stack.js';
+import { openPage, skipWithoutChromium as skip } from './fixtures/chromium.js';
+
+let setup: BalancedGateways;
+let browser: Browser;
+let page: Page;
+
+t.before(async () => {
+  if (skip) return;
+  setup = await startBalancedGateways();
+  ({ browser, page } = await openPage());
+});
+t.teardown(async () => {
+  if (skip) return;
+  await browser?.close();
+  await setup?.close();
+});
+
+/** The terminal's text, from xterm's DOM renderer. */
+async function terminalText(): Promise<string> {
+  const rows = await page.locator('.xterm-rows > div').allTextContents();
+  return rows.map((row) => row.replace(/\u00a0/g, ' ').trimEnd()).join('\n');
+}
+
+/** Polls from here: the page's CSP forbids the evaluation page.waitForFunction needs. */
+async function waitForText(pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!pattern.test(await terminalText())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; the terminal shows:\n${await terminalText()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+t.test('the gateway in use dies: the page says reconnecting, then the terminal works again', { skip }, async (t) => {
+  await page.goto(`${setup.server}/console/#/default/m1`);
+  await page.fill('#token', ALICE);
+  await page.click('#connect');
+  await page.waitForSelector('#status[data-state="connected"]');
+  await page.keyboard.type('echo before-$((1+1))\n');
+  await waitForText(/^before-2$/m);
+
+  const doomed = await setup.gatewayWithSession();
+  await doomed.kill('SIGKILL');
+  const reconnecting = page.locator('#status[data-state="reconnecting"]');
+  await reconnecting.waitFor();
+  t.match(await reconnecting.innerText(), /^Reconnecting to default\/m1… \(.+\)$/);
+  await page.waitForSelector('#status[data-state="connected"]');
+  t.not((await setup.gatewayWithSession()).port, doomed.port, 'the page now goes through the other gateway');
+
+  await page.keyboard.type('echo after-$((2+2))\n');
+  await waitForText(/^after-4$/m);
+  const text = await terminalText();
+  t.equal(text.match(/^before-2$/gm)?.length, 1, 'the terminal was reset before the replay: the old output shows once');
+  await page.click('#disconnect');
+  await page.waitForSelector('#status[data-state="closed"]');
+});
