@@ -1,18 +1,57 @@
-// `npm run bench -- --scenario NAME` / `make bench`: runs one scenario or all of them.
+// `node dist/bench/run.js [--scenario NAME]... [--full] [--quick] [--peers a,b]` / `make bench`:
+// runs the named scenarios, or all of them. Results go to bench/results/ (or --out).
 import { parseArgs } from 'node:util';
 import { runCodecBench } from './codec.js';
+import { PEER_NAMES, type PeerName } from './harness/stack.js';
+import { DEFAULT_RESULTS_DIR, printReport, type ScenarioOutcome } from './report/results.js';
+import { HOL_DEFAULTS, HOL_QUICK, runHol } from './scenarios/hol.js';
+import { IDLE_DEFAULTS, IDLE_FULL_SESSIONS, IDLE_QUICK, runIdle } from './scenarios/idle.js';
+import { RTT_DEFAULTS, RTT_QUICK, runRtt } from './scenarios/rtt.js';
+import { SETUP_DEFAULTS, SETUP_QUICK, runSetup } from './scenarios/setup.js';
+import { THROUGHPUT_DEFAULTS, THROUGHPUT_QUICK, runThroughput } from './scenarios/throughput.js';
 
-const scenarios: Record<string, () => unknown> = {
-  codec: () => runCodecBench(),
+interface RunOptions {
+  /** idle: as many sessions as one gateway process can hold here (19000). */
+  full: boolean;
+  /** Tiny configurations that only prove the harness works. */
+  quick: boolean;
+  peers: PeerName[] | undefined;
+  outDir: string;
+}
+
+const scenarios: Record<string, (options: RunOptions) => Promise<ScenarioOutcome<unknown>> | void> = {
+  codec: () => void runCodecBench(),
+  throughput: (o) => runThroughput({ ...THROUGHPUT_DEFAULTS, ...(o.quick ? THROUGHPUT_QUICK : {}), peers: o.peers, outDir: o.outDir }),
+  rtt: (o) => runRtt({ ...RTT_DEFAULTS, ...(o.quick ? RTT_QUICK : {}), peers: o.peers, outDir: o.outDir }),
+  setup: (o) => runSetup({ ...SETUP_DEFAULTS, ...(o.quick ? SETUP_QUICK : {}), peers: o.peers, outDir: o.outDir }),
+  idle: (o) =>
+    runIdle({ ...IDLE_DEFAULTS, ...(o.quick ? IDLE_QUICK : {}), ...(o.full ? { sessions: IDLE_FULL_SESSIONS } : {}), peers: o.peers, outDir: o.outDir }),
+  hol: (o) => runHol({ ...HOL_DEFAULTS, ...(o.quick ? HOL_QUICK : {}), peers: o.peers, outDir: o.outDir }),
 };
 
-const { values } = parseArgs({ options: { scenario: { type: 'string', short: 's' } } });
-const chosen = values.scenario ? [values.scenario] : Object.keys(scenarios);
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string', short: 's', multiple: true },
+    full: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    peers: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const peers = values.peers?.split(',').map((name) => name.trim()) as PeerName[] | undefined;
+const unknownPeer = peers?.find((name) => !PEER_NAMES.includes(name));
+if (unknownPeer) {
+  console.error(`unknown peer ${JSON.stringify(unknownPeer)}; known: ${PEER_NAMES.join(', ')}`);
+  process.exit(2);
+}
+const chosen = values.scenario ?? Object.keys(scenarios);
+const unknown = chosen.find((name) => !scenarios[name]);
+if (unknown) {
+  console.error(`unknown scenario ${JSON.stringify(unknown)}; known: ${Object.keys(scenarios).join(', ')}`);
+  process.exit(2);
+}
+const options: RunOptions = { full: values.full, quick: values.quick, peers, outDir: values.out ?? DEFAULT_RESULTS_DIR };
 for (const name of chosen) {
-  const run = scenarios[name];
-  if (!run) {
-    console.error(`unknown scenario ${JSON.stringify(name)}; known: ${Object.keys(scenarios).join(', ')}`);
-    process.exit(2);
-  }
-  await run();
+  const outcome = await scenarios[name]!(options);
+  if (outcome) printReport(outcome);
 }

@@ -1,0 +1,163 @@
+// Everything a scenario measures against, each in its own process: the stand-in Kubernetes
+// API, a provider with the synthetic backend, our gateway, and the peers that carry the same
+// sessions another way (the provider itself, a naive ws proxy, TCP relays). Clients reach each
+// peer through its Target; each peer names the process that does its hop, whose CPU time and
+// memory the scenarios report.
+import { execFileSync } from 'node:child_process';
+import type { GatewayProcessOptions, GatewayReady } from '../processes/gateway.js';
+import type { KubeProcessOptions, KubeReady } from '../processes/kube-api.js';
+import type { ProviderProcessOptions, ProviderReady } from '../processes/provider.js';
+import type { RelayReady, TcpRelayOptions } from '../processes/tcp-relay.js';
+import type { ListenReady, WsProxyOptions } from '../processes/ws-proxy.js';
+import type { Target } from '../load/target.js';
+import { BenchChild, startAll } from './child.js';
+import type { Pki } from './pki.js';
+
+export type PeerName = 'direct' | 'ws-proxy' | 'gateway' | 'gateway-ws' | 'tcp-relay' | 'socat';
+
+/** In the order tables list them: the floor first, then the proxies, then the relays. */
+export const PEER_NAMES: PeerName[] = ['direct', 'ws-proxy', 'gateway', 'gateway-ws', 'tcp-relay', 'socat'];
+
+/** Descriptors a hop process keeps for itself besides its sessions' sockets. */
+const FD_HEADROOM = 1000;
+const FD_LIMIT = 20_000;
+/** socat forks a process per connection: beyond a few hundred the bench measures fork. */
+const SOCAT_MAX_SESSIONS = 128;
+
+export interface Peer {
+  name: PeerName;
+  target: Target;
+  /** The process that does this peer's hop; undefined for direct, which has none. */
+  hopPid: number | undefined;
+  /** The hop's own Node process, which can be asked to collect garbage before a memory reading. */
+  hopChild: BenchChild | undefined;
+  /** Sessions this peer can hold within one process's descriptor limit. */
+  maxSessions: number;
+}
+
+export interface StackOptions {
+  pki: Pki;
+  tls: boolean;
+  auth: 'kube' | 'none';
+  /** Bearer tokens the kube fixture accepts (cold-cache opens use a new user each). */
+  users?: number;
+  linksPerProvider?: number;
+  /** Default: all that this machine can run (socat only when installed). */
+  peers?: PeerName[];
+}
+
+export class BenchStack {
+  private constructor(
+    readonly kube: BenchChild<KubeReady>,
+    readonly provider: BenchChild<ProviderReady>,
+    readonly peers: Peer[],
+    private readonly children: BenchChild[],
+  ) {}
+
+  static async start(options: StackOptions): Promise<BenchStack> {
+    // Every child that started is kept here, so that a failure anywhere stops them all.
+    const children: BenchChild[] = [];
+    const started = async <R>(script: string, childOptions: object, label?: string) => {
+      const child = await BenchChild.start<R>(script, childOptions, label);
+      children.push(child);
+      return child;
+    };
+    try {
+      const { pki, tls } = options;
+      const scheme = tls ? 'wss' : 'ws';
+      const clientTls = tls ? { tls: { caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } } : {};
+      const hopTls = tls
+        ? { keyFile: pki.serverKeyFile, certFile: pki.serverCertFile, caFile: pki.caFile, clientKeyFile: pki.clientKeyFile, clientCertFile: pki.clientCertFile }
+        : false;
+
+      const [provider, kube] = await startAll<BenchChild>([
+        started<ProviderReady>('provider', {
+          tls: tls && { keyFile: pki.serverKeyFile, certFile: pki.serverCertFile, caFile: pki.caFile },
+        } satisfies ProviderProcessOptions),
+        started<KubeReady>('kube-api', {
+          keyFile: pki.serverKeyFile,
+          certFile: pki.serverCertFile,
+          users: options.users ?? 1,
+        } satisfies KubeProcessOptions),
+      ]) as [BenchChild<ProviderReady>, BenchChild<KubeReady>];
+      const providerPort = provider.ready.port;
+      await kube.call('setProvider', { port: providerPort });
+
+      const wanted = new Set(options.peers ?? PEER_NAMES);
+      if (!hasSocat()) wanted.delete('socat');
+      const fdBound = (socketsPerSession: number) => Math.floor((FD_LIMIT - FD_HEADROOM) / socketsPerSession);
+      const startPeer = async (name: PeerName): Promise<Peer> => {
+        switch (name) {
+          case 'direct':
+            return {
+              name, hopPid: undefined, hopChild: undefined, maxSessions: fdBound(1),
+              target: { url: `${scheme}://127.0.0.1:${providerPort}`, path: 'provider', ...clientTls },
+            };
+          case 'ws-proxy': {
+            const proxy = await started<ListenReady>('ws-proxy', { providerPort, tls: hopTls } satisfies WsProxyOptions);
+            return {
+              name, hopPid: proxy.pid, hopChild: proxy, maxSessions: fdBound(2),
+              target: { url: `${scheme}://127.0.0.1:${proxy.ready.port}`, path: 'gateway', ...clientTls },
+            };
+          }
+          case 'gateway':
+          case 'gateway-ws': {
+            const gateway = await started<GatewayReady>('gateway', {
+              kubeUrl: kube.ready.url,
+              caFile: pki.caFile,
+              auth: options.auth,
+              tls: tls && { keyFile: pki.serverKeyFile, certFile: pki.serverCertFile, clientKeyFile: pki.clientKeyFile, clientCertFile: pki.clientCertFile },
+              upstream: name === 'gateway' ? 'link' : 'websocket',
+              ...(options.linksPerProvider ? { linksPerProvider: options.linksPerProvider } : {}),
+            } satisfies GatewayProcessOptions, name);
+            return {
+              name, hopPid: gateway.pid, hopChild: gateway, maxSessions: fdBound(name === 'gateway' ? 1 : 2),
+              target: { url: `${scheme}://127.0.0.1:${gateway.ready.port}`, path: 'gateway', ...clientTls },
+            };
+          }
+          case 'tcp-relay':
+          case 'socat': {
+            const relayOptions: TcpRelayOptions = {
+              impl: name === 'socat' ? 'socat' : 'node',
+              providerPort,
+              tls: tls && { ...hopTls as Exclude<typeof hopTls, false>, serverPemFile: pki.serverPemFile, clientPemFile: pki.clientPemFile },
+            };
+            const relay = await started<RelayReady>('tcp-relay', relayOptions, name);
+            return {
+              name, hopPid: relay.ready.relayPid, hopChild: name === 'socat' ? undefined : relay,
+              maxSessions: name === 'socat' ? SOCAT_MAX_SESSIONS : fdBound(2),
+              target: { url: `${scheme}://127.0.0.1:${relay.ready.port}`, path: 'provider', ...clientTls },
+            };
+          }
+        }
+      };
+      // Settled, not all: every child must have started (and be in `children`) before a failure stops them.
+      const settled = await Promise.allSettled(PEER_NAMES.filter((name) => wanted.has(name)).map(startPeer));
+      const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failure) throw failure.reason;
+      const peers = settled.map((result) => (result as PromiseFulfilledResult<Peer>).value);
+      return new BenchStack(kube, provider, peers, children);
+    } catch (error) {
+      await Promise.all(children.map((child) => child.stop()));
+      throw error;
+    }
+  }
+
+  /** Machines the kube fixture serves (the gateway looks every session's machine up). */
+  async addMachines(names: string[]): Promise<void> {
+    for (let i = 0; i < names.length; i += 5000) await this.kube.call('addMachines', { names: names.slice(i, i + 5000) });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.children.map((child) => child.stop()));
+  }
+}
+
+function hasSocat(): boolean {
+  try {
+    execFileSync('socat', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

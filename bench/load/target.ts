@@ -1,0 +1,22 @@
+// Where a load generator's sessions go: a peer's address, which exec path it serves, and the
+// TLS material and bearer token a client presents.
+import { BENCH_NAMESPACE } from '../fixture-names.js';
+import { providerExecPath } from '../../lib/protocol/index.js';
+
+export interface Target {
+  /** ws://127.0.0.1:PORT or wss://127.0.0.1:PORT */
+  url: string;
+  /** 'gateway': the user-facing exec path; 'provider': IEP-02's per-machine endpoint. */
+  path: 'gateway' | 'provider';
+  tls?: { caFile: string; certFile: string; keyFile: string };
+}
+
+const QUERY = '?stdin=true&tty=true';
+
+export function sessionUrl(target: Target, machine: string): string {
+  const path =
+    target.path === 'gateway'
+      ? `/apis/compute.ironcore.dev/v1alpha1/namespaces/${BENCH_NAMESPACE}/machines/${machine}/exec`
+      : providerExecPath(BENCH_NAMESPACE, machine);
+  return target.url + path + QUERY;
+}

@@ -1,0 +1,77 @@
+// A scenario's report: its tables printed, and written as JSON (every number, plus the machine
+// and how busy it was) and as an SVG chart under bench/results/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chartsSvg, type BarChart } from './svg-chart.js';
+
+/** bench/results in the source tree (this file runs from dist/bench/report). */
+export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../../../bench/results/', import.meta.url));
+
+export interface MachineInfo {
+  cpus: number;
+  cpuModel: string;
+  node: string;
+  /** 1-minute load average when the scenario started and ended: above the core count, numbers are noisy. */
+  loadStart: number;
+  loadEnd: number;
+}
+
+export interface ScenarioReport<Row = object> {
+  scenario: string;
+  date: string;
+  machine: MachineInfo;
+  config: object;
+  rows: Row[];
+  tables: { title: string; markdown: string }[];
+  charts: BarChart[];
+  /** Targets from the issue and whether this run met them (reported, never asserted). */
+  targets: { target: string; met: boolean | undefined; detail: string }[];
+}
+
+export interface WrittenReport {
+  jsonFile: string;
+  svgFile: string;
+}
+
+/** What a scenario returns: its report and where it was written. */
+export interface ScenarioOutcome<Row = object> {
+  report: ScenarioReport<Row>;
+  written: WrittenReport;
+}
+
+/** Starts a report: records the date and how loaded the machine is. */
+export function beginReport<Row>(scenario: string, config: object): ScenarioReport<Row> {
+  return {
+    scenario,
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadStart: loadavg()[0]!, loadEnd: NaN },
+    config,
+    rows: [],
+    tables: [],
+    charts: [],
+    targets: [],
+  };
+}
+
+export function finishReport(report: ScenarioReport<unknown>, outDir: string): WrittenReport {
+  report.machine.loadEnd = loadavg()[0]!;
+  mkdirSync(outDir, { recursive: true });
+  const jsonFile = join(outDir, `${report.scenario}.json`);
+  const svgFile = join(outDir, `${report.scenario}.svg`);
+  writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(svgFile, chartsSvg(`${report.scenario} — ${report.date.slice(0, 10)}, ${report.machine.cpus} cores, load ${report.machine.loadStart.toFixed(1)}`, report.charts));
+  return { jsonFile, svgFile };
+}
+
+export function printReport({ report, written }: ScenarioOutcome<unknown>): void {
+  const { machine } = report;
+  console.log(`\n## ${report.scenario} (${report.date}; ${machine.cpus}× ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadStart.toFixed(1)} → ${machine.loadEnd.toFixed(1)})`);
+  for (const table of report.tables) console.log(`\n${table.title}\n\n${table.markdown}`);
+  if (report.targets.length > 0) {
+    console.log('\nTargets (issue 9):');
+    for (const t of report.targets) console.log(`- ${t.met === undefined ? 'not measured' : t.met ? 'MET   ' : 'MISSED'} ${t.target}: ${t.detail}`);
+  }
+  console.log(`\nwritten: ${written.jsonFile}, ${written.svgFile}`);
+}

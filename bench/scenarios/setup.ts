@@ -1,0 +1,155 @@
+// setup: how fast sessions open. An open counts when the console's first byte (the echo
+// console's prompt) reaches the client; the session is then closed, so the run is a steady
+// churn. Our gateway authenticates every open (TokenReview), authorizes it (SubjectAccessReview)
+// and looks the machine up, against the stand-in API server: with caches warm (one user, one
+// machine, primed) and cold (a new user and a new machine for every open). The other peers have
+// no such steps (nor caches). Reported: opens/s with many in flight, and open latency with many
+// in flight ("loaded") and with one at a time per load generator ("sequential").
+import { benchToken } from '../fixture-names.js';
+import { echoMachine } from '../workload.js';
+import { settle, withBench } from '../harness/bench-env.js';
+import type { LoadGenerators, MergedOpen } from '../harness/load-generators.js';
+import type { Peer, PeerName } from '../harness/stack.js';
+import { decimal, markdownTable, millis, ratio } from '../report/format.js';
+import { beginReport, finishReport, type ScenarioOutcome, type ScenarioReport } from '../report/results.js';
+
+export interface SetupConfig {
+  /** Opens one at a time per load generator, for unloaded latency. */
+  sequentialOpens: number;
+  /** Opens with `concurrency` in flight, for the rate. */
+  loadedOpens: number;
+  concurrency: number;
+  peers?: PeerName[];
+  generators: number;
+  outDir: string;
+}
+
+export const SETUP_DEFAULTS: Omit<SetupConfig, 'outDir'> = {
+  sequentialOpens: 200,
+  loadedOpens: 2000,
+  concurrency: 64,
+  generators: 2,
+};
+
+/** A few sessions for a moment: proves the harness works (the smoke test, `--quick`). */
+export const SETUP_QUICK: Partial<SetupConfig> = { sequentialOpens: 4, loadedOpens: 10, concurrency: 4, generators: 1 };
+
+export interface SetupRow {
+  peer: PeerName;
+  caches: 'warm' | 'cold' | 'none';
+  opensPerSecond: number;
+  loadedP50Ms: number;
+  loadedP99Ms: number;
+  sequentialP50Ms: number;
+  sequentialP99Ms: number;
+  failed: number;
+  errors: string[];
+}
+
+const WARM_MACHINE = echoMachine('warm');
+const PRIMING_OPENS = 20;
+
+export async function runSetup(config: SetupConfig): Promise<ScenarioOutcome<SetupRow>> {
+  const report = beginReport<SetupRow>('setup', config);
+  const coldOpens = config.sequentialOpens + config.loadedOpens;
+  const coldMachines = Array.from({ length: coldOpens }, (_, i) => echoMachine(`cold-${i}`));
+  // User 0 is the warm one; cold opens use users 1 … coldOpens, each once.
+  const coldTokens = coldMachines.map((_, i) => benchToken(i + 1));
+  await withBench(
+    { tls: false, auth: 'kube', users: coldOpens + 1, peers: config.peers, generators: config.generators },
+    async ({ stack, generators }) => {
+      await stack.addMachines([WARM_MACHINE, ...coldMachines]);
+      for (const peer of stack.peers) {
+        const warm = Array.from({ length: Math.max(PRIMING_OPENS, config.sequentialOpens, config.loadedOpens) }, () => WARM_MACHINE);
+        await churn(generators, peer, warm.slice(0, PRIMING_OPENS), [benchToken(0)], 1);
+        const sequential = await churn(generators, peer, warm.slice(0, config.sequentialOpens), [benchToken(0)], generators.count);
+        const loaded = await churn(generators, peer, warm.slice(0, config.loadedOpens), [benchToken(0)], config.concurrency);
+        const ours = peer.name === 'gateway' || peer.name === 'gateway-ws';
+        report.rows.push(row(peer.name, ours ? 'warm' : 'none', sequential, loaded));
+        // Cold caches cost the same in either upstream mode: measured once, on the default.
+        if (peer.name !== 'gateway') continue;
+        const coldSequential = await churn(
+          generators, peer, coldMachines.slice(0, config.sequentialOpens), coldTokens.slice(0, config.sequentialOpens), generators.count,
+        );
+        const coldLoaded = await churn(
+          generators, peer, coldMachines.slice(config.sequentialOpens), coldTokens.slice(config.sequentialOpens), config.concurrency,
+        );
+        report.rows.push(row(peer.name, 'cold', coldSequential, coldLoaded));
+      }
+    },
+  );
+  describe(report, config);
+  return { report, written: finishReport(report, config.outDir) };
+}
+
+async function churn(generators: LoadGenerators, peer: Peer, machines: string[], tokens: string[], concurrency: number): Promise<MergedOpen> {
+  const result = await generators.open({
+    target: peer.target,
+    machines,
+    tokens,
+    ratePerSecond: 0,
+    concurrency,
+    until: 'first-byte',
+    closeAfterOpen: true,
+    timeoutMs: 10_000,
+    deadlineMs: 120_000,
+  });
+  await settle();
+  return result;
+}
+
+function row(peer: PeerName, caches: SetupRow['caches'], sequential: MergedOpen, loaded: MergedOpen): SetupRow {
+  return {
+    peer,
+    caches,
+    opensPerSecond: loaded.opensPerSecond,
+    loadedP50Ms: loaded.latency.percentileMs(50),
+    loadedP99Ms: loaded.latency.percentileMs(99),
+    sequentialP50Ms: sequential.latency.percentileMs(50),
+    sequentialP99Ms: sequential.latency.percentileMs(99),
+    failed: sequential.failed + loaded.failed,
+    errors: [...new Set([...sequential.errors, ...loaded.errors])],
+  };
+}
+
+function describe(report: ScenarioReport<SetupRow>, config: SetupConfig): void {
+  const proxy = report.rows.find((r) => r.peer === 'ws-proxy');
+  const relay = report.rows.find((r) => r.peer === 'tcp-relay');
+  report.tables.push({
+    title: `setup: opens per second (${config.loadedOpens} opens, ${config.concurrency} in flight) and open latency in ms, to the first console byte`,
+    markdown: markdownTable(
+      ['peer', 'caches', 'opens/s', '× ws-proxy', '× tcp-relay', 'loaded p50', 'loaded p99', 'sequential p50', 'sequential p99', 'failed'],
+      report.rows.map((r) => [
+        r.peer,
+        r.caches,
+        decimal(r.opensPerSecond, 0),
+        ratio(r.opensPerSecond, proxy?.opensPerSecond),
+        ratio(r.opensPerSecond, relay?.opensPerSecond),
+        millis(r.loadedP50Ms),
+        millis(r.loadedP99Ms),
+        millis(r.sequentialP50Ms),
+        millis(r.sequentialP99Ms),
+        r.failed === 0 ? '0' : `${r.failed} (${r.errors[0]})`,
+      ]),
+    ),
+  });
+  const label = (r: SetupRow) => (r.caches === 'none' ? r.peer : `${r.peer} (${r.caches})`);
+  report.charts.push({
+    title: 'opens per second',
+    unit: 'opens/s',
+    groups: ['opens/s'],
+    series: report.rows.map((r) => ({ name: label(r), values: [r.opensPerSecond] })),
+  });
+  report.charts.push({
+    title: 'open latency',
+    unit: 'ms',
+    groups: ['loaded p50', 'loaded p99', 'sequential p50', 'sequential p99'],
+    series: report.rows.map((r) => ({ name: label(r), values: [r.loadedP50Ms, r.loadedP99Ms, r.sequentialP50Ms, r.sequentialP99Ms] })),
+  });
+  const warm = report.rows.find((r) => r.peer === 'gateway' && r.caches === 'warm');
+  report.targets.push({
+    target: "setup: gateway's opens/s (caches warm) ≥ 2× ws-proxy's",
+    met: warm && proxy ? warm.opensPerSecond >= 2 * proxy.opensPerSecond : undefined,
+    detail: warm && proxy ? `${decimal(warm.opensPerSecond, 0)} vs ${decimal(proxy.opensPerSecond, 0)} opens/s = ${ratio(warm.opensPerSecond, proxy.opensPerSecond)}` : 'not measured',
+  });
+}
