@@ -100,7 +100,7 @@ async function measure(
   const spent = cpu();
   await generators.closeAll();
   // Many sessions leave much to tear down (buffers, consoles): let it finish before the next cell.
-  await settle(sessions > 1 ? 1000 : 100);
+  await settle(Math.min(1000, 100 + 10 * sessions));
   const gigabytes = bulk.bytes / 1e9;
   const perGB = (seconds: number) => (gigabytes > 0 ? seconds / gigabytes : NaN);
   return {
