@@ -127,11 +127,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         metrics.openSeconds.observe((performance.now() - started) / 1000);
         if (aborted) return stream.close();
         const session = startSession(request, user, pool, stream);
-        res.cork(() => {
-          // Where this session's output starts in the console, for clients that reconnect.
-          res.writeStatus('101 Switching Protocols').writeHeader('X-Console-Output-Offset', String(stream.outputOffset));
-          res.upgrade<SocketData>({ session }, request.secWebSocketKey, request.protocol, request.secWebSocketExtensions, context);
-        });
+        // No X-Console-Output-Offset here (the provider's endpoint sends it): with uWS 20.30, a
+        // status and header written before an async upgrade sometimes left the new websocket
+        // dropped (1006) before its first frame, in test/gateway/exec.test.ts's sequence.
+        res.cork(() => res.upgrade<SocketData>({ session }, request.secWebSocketKey, request.protocol, request.secWebSocketExtensions, context));
       } catch (error) {
         const status = toStatus(error);
         metrics.refused(String(status.code));
@@ -142,6 +141,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   function startSession(request: ExecRequest, user: UserInfo, pool: string | undefined, stream: UpstreamStream): GatewaySession {
+    // Only what the close log needs outlives the upgrade: never the request's credentials.
+    const who = { user: user.username, namespace: request.namespace, machine: request.machine, pool };
     const opened = Date.now();
     const session = new GatewaySession(stream, {
       protocol: request.protocol,
@@ -153,8 +154,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         metrics.sessionEnded(outcome, end.bytesIn, end.bytesOut);
         logger.info(
           {
-            user: user.username, namespace: request.namespace, machine: request.machine, pool,
-            durationMs: Date.now() - opened, bytesIn: end.bytesIn, bytesOut: end.bytesOut,
+            ...who, durationMs: Date.now() - opened, bytesIn: end.bytesIn, bytesOut: end.bytesOut,
             outcome, reason: end.status.reason, message: end.status.message,
           },
           'console session closed',
@@ -163,9 +163,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
     sessions.add(session);
     metrics.sessionsActive++;
-    logger.info({ user: user.username, namespace: request.namespace, machine: request.machine, pool, writer: stream.writer, protocol: request.protocol }, 'console session opened');
+    logger.info({ ...who, writer: stream.writer, protocol: request.protocol }, 'console session opened');
     return session;
   }
+
 
   const behavior: UWS.WebSocketBehavior<SocketData> = {
     maxPayloadLength: settings.maxPayloadLength,

@@ -44,6 +44,8 @@ export class GatewaySession {
   private early: Buffer[] = [];
   /** Output sent while the client was over the watermark: credit owed on drain. */
   private owed = 0;
+  /** Output waiting for this turn's corked write. */
+  private batch: Buffer[] = [];
   private ended = false;
   private bytesIn = 0;
   private bytesOut = 0;
@@ -104,6 +106,7 @@ export class GatewaySession {
   /** The websocket closed (by the client, a timeout, or us). */
   clientClosed(): void {
     this.ws = undefined;
+    this.batch = [];
     if (this.ended) return;
     this.ended = true;
     this.stream.close();
@@ -126,10 +129,28 @@ export class GatewaySession {
       this.owed += message.length;
       return;
     }
-    this.sendToClient(message);
-    if (this.ws.getBufferedAmount() < this.options.clientWatermark) this.stream.consumed(message.length);
-    else this.owed += message.length;
+    // Messages from one link read leave in one corked write: one system call (and under TLS one
+    // record) for many small console reads instead of one each. The views stay valid: a socket
+    // read is a fresh buffer that nothing reuses.
+    if (this.batch.length === 0) queueMicrotask(this.flushBatch);
+    this.batch.push(message);
   }
+
+  private readonly flushBatch = (): void => {
+    const ws = this.ws;
+    const batch = this.batch;
+    if (!ws || batch.length === 0) return;
+    this.batch = [];
+    let bytes = 0;
+    ws.cork(() => {
+      for (const message of batch) {
+        this.sendToClient(message);
+        bytes += message.length;
+      }
+    });
+    if (ws.getBufferedAmount() < this.options.clientWatermark) this.stream.consumed(bytes);
+    else this.owed += bytes;
+  };
 
   private sendToClient(message: Buffer): void {
     const ws = this.ws!;
@@ -144,6 +165,7 @@ export class GatewaySession {
   }
 
   private finishClient(status: Status): void {
+    this.flushBatch(); // the output before the end goes first
     this.options.onEnd({ status, bytesIn: this.bytesIn, bytesOut: this.bytesOut });
     const payload = errorChannelPayload(this.options.protocol, status);
     if (payload) {

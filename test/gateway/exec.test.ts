@@ -98,16 +98,6 @@ t.test('errors before the upgrade are Kubernetes Status responses', async (t) =>
   }
 });
 
-t.test('the upgrade answer says where the session starts in the console output', async (t) => {
-  const ws = connect(stack, 'default', 'm1', { token: ALICE });
-  const header = new Promise<string | string[] | undefined>((resolve) => ws.once('upgrade', (res) => resolve(res.headers['x-console-output-offset'])));
-  const session = new SessionReader(ws);
-  await session.opened();
-  t.match(await header, /^\d+$/, 'X-Console-Output-Offset is a byte offset');
-  ws.close();
-  await session.closed;
-});
-
 t.test('a path no route serves gets a 404 Status, not silence', async (t) => {
   const { statusCode, body } = await new Promise<{ statusCode: number; body: string }>((resolve, reject) => {
     const req = request(`https://127.0.0.1:${stack.gateway.port}/nothing/here`, { ca: stack.ca.cert, agent: false }, (res) => {
