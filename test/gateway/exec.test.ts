@@ -98,9 +98,10 @@ t.test('errors before the upgrade are Kubernetes Status responses', async (t) =>
   }
 });
 
-t.test('a path no route serves gets a 404 Status, not silence', async (t) => {
-  const { statusCode, body } = await new Promise<{ statusCode: number; body: string }>((resolve, reject) => {
-    const req = request(`https://127.0.0.1:${stack.gateway.port}/nothing/here`, { ca: stack.ca.cert, agent: false }, (res) => {
+/** A plain HTTPS request to the gateway: its status code and body. */
+function plainRequest(path: string, method = 'GET'): Promise<{ statusCode: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`https://127.0.0.1:${stack.gateway.port}${path}`, { method, ca: stack.ca.cert, agent: false }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c));
       res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body }));
@@ -108,20 +109,16 @@ t.test('a path no route serves gets a 404 Status, not silence', async (t) => {
     req.on('error', reject);
     req.end();
   });
+}
+
+t.test('a path no route serves gets a 404 Status, not silence', async (t) => {
+  const { statusCode, body } = await plainRequest('/nothing/here');
   t.equal(statusCode, 404);
   t.match(JSON.parse(body), { kind: 'Status', code: 404, reason: 'NotFound' });
 });
 
 t.test('a plain HTTP request to the endpoint gets 400 with a Status', async (t) => {
-  const { statusCode, body } = await new Promise<{ statusCode: number; body: string }>((resolve, reject) => {
-    const req = request(`https://127.0.0.1:${stack.gateway.port}${execPath('default', 'm1')}`, { method: 'POST', ca: stack.ca.cert, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c));
-      res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  const { statusCode, body } = await plainRequest(execPath('default', 'm1'), 'POST');
   t.equal(statusCode, 400);
   t.match(JSON.parse(body), { kind: 'Status', code: 400, message: /websocket upgrade/ });
 });
