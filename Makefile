@@ -32,6 +32,16 @@ web: $(NPM_STAMP)
 test: build
 	$(TAP) 'dist/test/**/*.test.js'
 
+# The reliability suite (test/reliability/*.reliability.ts): faults, load, bad input and
+# security against the real gateway and provider processes, one file at a time. Bounded by
+# default (about 4 minutes); LONG=1 runs it longer and adds the soak (test/reliability/*.long.ts,
+# 30 minutes at 1000 sessions). Knobs: RELIABILITY_SECONDS, RELIABILITY_SESSIONS,
+# RELIABILITY_SEED, FUZZ_SECONDS, SOAK_SECONDS, SOAK_SESSIONS (test/reliability/fixtures/settings.ts).
+.PHONY: test-reliability
+test-reliability: build
+	RELIABILITY_LONG=$(if $(LONG),1,0) $(TAP) --jobs=1 --timeout=$(if $(LONG),3600,240) \
+		'dist/test/reliability/*.reliability.js' $(if $(LONG),'dist/test/reliability/*.long.js')
+
 demo: build
 	node dist/lib/cli/main.js dev --attach demo
 

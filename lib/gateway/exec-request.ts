@@ -53,6 +53,9 @@ export function readExecRequest(req: UWS.HttpRequest): ExecRequest {
   if (req.getHeader('upgrade').toLowerCase() !== 'websocket') {
     throw new StatusError(400, 'exec requires a websocket upgrade (Upgrade: websocket) with a channel.k8s.io subprotocol');
   }
+  // uWS checks only the key's length; RFC 6455 wants 16 bytes in base64 and version 13.
+  if (!/^[A-Za-z0-9+/]{22}==$/.test(req.getHeader('sec-websocket-key'))) throw new StatusError(400, 'invalid Sec-WebSocket-Key');
+  if (req.getHeader('sec-websocket-version') !== '13') throw new StatusError(400, 'unsupported Sec-WebSocket-Version; use 13');
   const offered = parseOfferedProtocols(req.getHeader('sec-websocket-protocol'));
   if (!offered.protocol) {
     throw new StatusError(400, 'no supported subprotocol offered; use v5.channel.k8s.io, v4.channel.k8s.io, v4.base64.channel.k8s.io, base64.channel.k8s.io or channel.k8s.io');

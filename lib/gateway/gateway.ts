@@ -91,7 +91,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       // A stale lookup may name a provider that moved: look again once.
       if (!(error instanceof StatusError) || error.code < 502 || !settings.lookup.invalidate) throw error;
       settings.lookup.invalidate(request.namespace, request.machine);
-      target = await settings.lookup.resolve(request.namespace, request.machine);
+      const fresh = await settings.lookup.resolve(request.namespace, request.machine);
+      // The same provider again would fail the same way (and get a second Open): only retry a move.
+      if (fresh.address === target.address && fresh.port === target.port) throw error;
+      target = fresh;
       return { stream: await upstream.open(target, open, settings.openTimeoutMs), pool: target.pool };
     }
   }
@@ -134,6 +137,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       } catch (error) {
         const status = toStatus(error);
         metrics.refused(String(status.code));
+        if (status.code === 500 && status.message === 'internal error') logger.error({ err: error }, 'console open failed unexpectedly');
         logger.info({ user: user?.username, namespace: request.namespace, machine: request.machine, code: status.code, reason: status.reason, message: status.message }, 'console open refused');
         if (!aborted) res.cork(() => writeStatus(res, status));
       }

@@ -3,6 +3,8 @@
 import type { Gateway } from './gateway.js';
 import { loadUws, type UWS } from './uws.js';
 
+const CLOSE_DRAIN_MS = 1000;
+
 export interface GatewayTlsFiles {
   keyFile: string;
   certFile: string;
@@ -48,6 +50,9 @@ export async function listenGateway(gateway: Gateway, options: ListenOptions): P
       closed = true;
       uws.us_listen_socket_close(listenSocket);
       await gateway.drain(graceMs);
+      // Let the Status frames just queued reach the clients: closing the app at once resets
+      // sockets that still hold them (clients saw 1006 and no Status).
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_DRAIN_MS));
       (app as unknown as { close?: () => void }).close?.();
     },
   };

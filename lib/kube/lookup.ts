@@ -49,9 +49,10 @@ export class MachineLookup {
 
   /** Rejects with a KubeApiError whose code and reason suit the gateway's answer. */
   async resolve(namespace: string, name: string): Promise<MachineTarget> {
+    const path = resourcePath(MACHINES, namespace, name);
     const machine = await this.machines.get(
       machineKey(namespace, name),
-      () => this.client.get<Machine>(resourcePath(MACHINES, namespace, name), { timeoutMs: this.options.timeoutMs }),
+      () => this.client.get<Machine>(path, { timeoutMs: this.options.timeoutMs }).then((m) => object(m, path, 'Machine')),
       () => this.machineTtlMs,
     );
     const poolName = machine.spec?.machinePoolRef?.name;
@@ -75,10 +76,18 @@ export class MachineLookup {
     const path = resourcePath(MACHINE_POOLS, undefined, name);
     return this.fetchedPools.get(
       name,
-      () => this.client.get<MachinePool>(path, { timeoutMs: this.options.timeoutMs }),
+      () => this.client.get<MachinePool>(path, { timeoutMs: this.options.timeoutMs }).then((p) => object(p, path, 'MachinePool')),
       () => 0,
     );
   }
+}
+
+/** The API answered with JSON that is not an object of that kind (e.g. `null`): a 502, never cached. */
+function object<T extends { metadata?: unknown }>(value: T, path: string, kind: string): T {
+  if (typeof value !== 'object' || value === null || typeof value.metadata !== 'object' || value.metadata === null) {
+    throw new KubeApiError(502, 'InternalError', `kubernetes API answered GET ${path} with something that is not a ${kind}`);
+  }
+  return value;
 }
 
 function machineKey(namespace: string, name: string): string {
