@@ -4,7 +4,7 @@ NPM_STAMP := node_modules/.package-lock.json
 GENERATED := lib/protocol/generated/console.js lib/protocol/generated/console.d.ts
 TAP := npx tap --reporter=terse
 
-.PHONY: all build web test test-unit demo bench clean
+.PHONY: all build web test demo bench clean
 
 all: build
 
