@@ -6,12 +6,14 @@ import type WebSocket from 'ws';
 import {
   CLOSE,
   ERROR,
+  OUTPUT_OFFSET,
   RESIZE,
   STDERR,
   STDIN,
   STDOUT,
   channelMessage,
   encodeResize,
+  parseOutputOffset,
   supportsHalfClose,
   type ChannelProtocol,
   type Status,
@@ -37,8 +39,11 @@ export class ChannelSocket {
   constructor(
     readonly ws: WebSocket,
     readonly protocol: ChannelProtocol,
-    /** The console output offset of the first stdout byte (X-Console-Output-Offset), when the gateway says. */
-    readonly outputOffset?: number,
+    /**
+     * The console output offset of the first stdout byte, when the server says: in the 101's
+     * X-Console-Output-Offset, or in-band before any output (OUTPUT_OFFSET).
+     */
+    public outputOffset?: number,
   ) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       // Only binary protocols were offered; a text message is not part of them.
@@ -87,6 +92,7 @@ export class ChannelSocket {
     const channel = data[0];
     if (channel === STDOUT || channel === STDERR) handlers.output(channel, data.subarray(1));
     else if (channel === ERROR) handlers.status(parseChannelStatus(data.subarray(1)));
+    else if (channel === OUTPUT_OFFSET) this.outputOffset ??= parseOutputOffset(data.subarray(1));
   }
 }
 

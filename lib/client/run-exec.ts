@@ -49,7 +49,8 @@ export async function runExec(options: ExecOptions): Promise<number> {
   const { connection, machine, readOnly = false, takeover = false, noReplay = false } = options;
   if (readOnly && takeover) throw new ExecError('usage', '--read-only and --takeover exclude each other');
   const tty = options.tty ?? Boolean(io.stdin.isTTY);
-  const query = { tty, stdin: !readOnly, takeover, readOnly, noReplay };
+  // announceOffset: a reconnection resumes where this session's output left off.
+  const query = { tty, stdin: !readOnly, takeover, readOnly, noReplay, announceOffset: true };
   const url = execUrl(connection.server, connection.namespace, machine, query);
   const context = { namespace: connection.namespace, machine, gateway: url.host };
   const target = `${connection.namespace}/${machine}`;

@@ -130,9 +130,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         metrics.openSeconds.observe((performance.now() - started) / 1000);
         if (aborted) return stream.close();
         const session = startSession(request, user, pool, stream);
-        // No X-Console-Output-Offset here (the provider's endpoint sends it): with uWS 20.30, a
-        // status and header written before an async upgrade sometimes left the new websocket
-        // dropped (1006) before its first frame, in test/gateway/exec.test.ts's sequence.
+        // No headers of our own on the 101 (the output offset goes in-band, see OUTPUT_OFFSET):
+        // uWS 20.30's res.cork reads the response's state after upgrade() reallocated the socket,
+        // and with a status written first that stale read often closed the new websocket.
         res.cork(() => res.upgrade<SocketData>({ session }, request.secWebSocketKey, request.protocol, request.secWebSocketExtensions, context));
       } catch (error) {
         const status = toStatus(error);
@@ -151,6 +151,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const session = new GatewaySession(stream, {
       protocol: request.protocol,
       clientWatermark: settings.clientWatermark,
+      announceOffset: request.announceOffset,
       onEnd: (end) => {
         sessions.delete(session);
         metrics.sessionsActive--;

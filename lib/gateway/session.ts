@@ -15,6 +15,7 @@ import {
   exitCodeStatus,
   failureStatus,
   isBase64Protocol,
+  outputOffsetMessage,
   parseResize,
   successStatus,
   type ChannelProtocol,
@@ -34,6 +35,8 @@ export interface SessionOptions {
   protocol: ChannelProtocol;
   /** Output credit is returned only while the client's send buffer is under this. */
   clientWatermark: number;
+  /** The client asked for the output offset in-band (announceOffset=true). */
+  announceOffset: boolean;
   onEnd: (end: SessionEnd) => void;
 }
 
@@ -55,6 +58,8 @@ export class GatewaySession {
     private readonly options: SessionOptions,
   ) {
     this.text = isBase64Protocol(options.protocol);
+    // Goes out first, before any output; it is ours, so it owes the provider no credit.
+    if (options.announceOffset) this.early.push(outputOffsetMessage(stream.outputOffset));
     stream.onData((message) => this.fromProvider(message));
     stream.onClose((close) => this.providerClosed(close));
   }

@@ -12,6 +12,13 @@ export const ERROR = 3;
 export const RESIZE = 4;
 /** v5 only: [255, channel] half-closes `channel` (stdin EOF). */
 export const CLOSE = 255;
+/**
+ * Ours, sent only to a client that asked with `announceOffset=true`: before any output, the
+ * console output offset of the session's first stdout byte as decimal ASCII. A reconnecting
+ * client passes its offset as `replayFrom` and gets no byte twice. (The 101's header would say
+ * it too, but a browser cannot read it and uWS 20.30 mishandles headers on an async upgrade.)
+ */
+export const OUTPUT_OFFSET = 5;
 
 /** A peer broke the channel protocol: the session ends with 400 and this message. */
 export class ChannelProtocolError extends Error {
@@ -80,4 +87,15 @@ export function channelMessage(channel: number, payload: Uint8Array | string = '
   out[0] = channel;
   out.set(body, 1);
   return out;
+}
+
+/** The output-offset announcement: [OUTPUT_OFFSET][decimal offset]. */
+export function outputOffsetMessage(offset: number): Buffer {
+  return channelMessage(OUTPUT_OFFSET, String(offset));
+}
+
+/** The offset an OUTPUT_OFFSET message's payload says, or undefined when it is not one. */
+export function parseOutputOffset(payload: Uint8Array): number | undefined {
+  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('latin1');
+  return /^\d{1,15}$/.test(text) ? Number(text) : undefined;
 }

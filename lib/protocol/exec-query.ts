@@ -1,6 +1,7 @@
 // The exec query parameters of both endpoints (the gateway's and the provider's per-machine
 // one). Those of pod exec that apply (tty, stdin, stdout, stderr) keep their names; ours are
-// takeover, readOnly, noReplay and replayFrom (camelCase, as Kubernetes query parameters are).
+// takeover, readOnly, noReplay, replayFrom and announceOffset (camelCase, as Kubernetes query
+// parameters are).
 // Booleans are what Go's strconv.ParseBool takes (1/t/true, 0/f/false, any case here);
 // replayFrom is a console output offset, a non-negative integer; anything else is a 400.
 // Unknown parameters are ignored, as kube-apiserver does.
@@ -15,9 +16,11 @@ export interface ExecQuery {
   noReplay: boolean;
   /** Replay the scrollback from this console output offset on (a reconnecting client). */
   replayFrom?: number;
+  /** Send the output offset of the first stdout byte in-band first (see OUTPUT_OFFSET). */
+  announceOffset: boolean;
 }
 
-const BOOLEAN_PARAMETERS = ['tty', 'stdin', 'stdout', 'stderr', 'takeover', 'readOnly', 'noReplay'] as const;
+const BOOLEAN_PARAMETERS = ['tty', 'stdin', 'stdout', 'stderr', 'takeover', 'readOnly', 'noReplay', 'announceOffset'] as const;
 
 /** Parses the query string of `url` (a path with a query); returns the parameters or an error message. */
 export function parseExecQuery(url: string): ExecQuery | string {
@@ -42,6 +45,7 @@ export function parseExecQuery(url: string): ExecQuery | string {
     takeover: values.takeover ?? false,
     readOnly: values.readOnly ?? false,
     noReplay: values.noReplay ?? false,
+    announceOffset: values.announceOffset ?? false,
     ...(replayFrom !== null && { replayFrom: Number(replayFrom) }),
   };
 }
@@ -66,5 +70,6 @@ export function encodeExecQuery(query: ExecQuery): string {
   const params = new URLSearchParams();
   for (const name of ['tty', 'stdin', 'takeover', 'readOnly', 'noReplay'] as const) params.set(name, String(query[name]));
   if (query.replayFrom !== undefined) params.set('replayFrom', String(query.replayFrom));
+  if (query.announceOffset) params.set('announceOffset', 'true');
   return params.toString();
 }

@@ -3,7 +3,8 @@
 // attached before the upgrade, so that a machine without a console (404), an exclusive console
 // already in use (409) or a bad request (400) is answered as plain HTTP with a Status body.
 // The 101 carries `X-Console-Output-Offset`: the console output offset of the first byte of
-// output the session gets (see SharedConsole's replayStart for the replayFrom query parameter).
+// output the session gets (see SharedConsole's replayStart for the replayFrom query parameter);
+// a client that cannot read it asks announceOffset=true and gets it in-band (OUTPUT_OFFSET).
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -86,6 +87,7 @@ export class ExecEndpoint {
 
     const session = new ExecSession(`exec ${namespace}/${machine}`, protocol, {
       highWaterBytes: this.settings.highWaterBytes,
+      announceOffset: query.announceOffset,
       upgrade: (outputOffset, onWebSocket) => {
         // ws upgrades only GET; a POST upgrade (as kubectl sends to pod exec) is the same handshake otherwise.
         req.method = 'GET';

@@ -15,6 +15,7 @@ import {
   exitCodeStatus,
   failureStatus,
   isBase64Protocol,
+  outputOffsetMessage,
   parseResize,
   successStatus,
   type ChannelProtocol,
@@ -30,6 +31,8 @@ export interface ExecSessionSettings {
    * hands over the websocket (synchronously, or never when the handshake is invalid).
    */
   upgrade: (outputOffset: number, onWebSocket: (ws: WebSocket) => void) => void;
+  /** The client asked for the output offset in-band too (announceOffset=true). */
+  announceOffset: boolean;
   /** Answers the request with an HTTP error, when the console cannot be attached. */
   refuse: (status: Status) => void;
 }
@@ -64,7 +67,10 @@ export class ExecSession implements ConsoleSession {
 
   attached(attachment: Attachment): void {
     this.attachment = attachment;
-    this.settings.upgrade(attachment.outputOffset, (ws) => this.bind(ws));
+    this.settings.upgrade(attachment.outputOffset, (ws) => {
+      this.bind(ws);
+      if (this.settings.announceOffset) this.sendMessage(outputOffsetMessage(attachment.outputOffset));
+    });
   }
 
   output(channel: number, chunk: Buffer): void {
@@ -96,7 +102,11 @@ export class ExecSession implements ConsoleSession {
   private send(channel: number, payload: Buffer): void {
     const ws = this.ws;
     if (!ws || (this.closed && channel !== ERROR)) return;
-    const message = Buffer.concat([CHANNEL_PREFIXES[channel]!, payload]);
+    this.sendMessage(Buffer.concat([CHANNEL_PREFIXES[channel]!, payload]));
+  }
+
+  private sendMessage(message: Buffer): void {
+    const ws = this.ws!;
     ws.send(this.base64 ? encodeBase64Message(message) : message, this.afterSend);
     if (!this.blocked && ws.bufferedAmount > this.settings.highWaterBytes) {
       this.blocked = true;

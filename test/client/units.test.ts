@@ -45,11 +45,12 @@ t.test('durations', async (t) => {
 });
 
 t.test('the exec URL: a wss:// URL under the server\'s path, with boolean query parameters', async (t) => {
-  const query = { tty: true, stdin: false, takeover: false, readOnly: true, noReplay: true };
+  const query = { tty: true, stdin: false, takeover: false, readOnly: true, noReplay: true, announceOffset: false };
   t.equal(
     execUrl('https://gw.example:6443/prefix/', 'ns1', 'web-1.a', query).href,
     'wss://gw.example:6443/prefix/apis/compute.ironcore.dev/v1alpha1/namespaces/ns1/machines/web-1.a/exec?tty=true&stdin=false&takeover=false&readOnly=true&noReplay=true',
   );
+  t.match(execUrl('https://gw', 'ns1', 'm1', { ...query, announceOffset: true, replayFrom: 42 }).search, /&replayFrom=42&announceOffset=true$/);
   t.match(execUrl('http://127.0.0.1:8080', 'default', 'm1', query).href, /^ws:\/\/127\.0\.0\.1:8080\/apis\//);
   for (const [server, namespace, machine] of [
     ['https://gw', 'default', '../etc'],

@@ -161,6 +161,16 @@ t.test('websocket: X-Console-Output-Offset, and replayFrom = the end of what a c
   t.equal(old.stdout, 'oot\nPassword: $ !');
   t.equal(beyond.stdout, 'oot\nPassword: $ !');
   t.equal(live.stdout, '!');
+
+  // A client that cannot read the 101's headers (a browser) asks for the offset in-band.
+  for (const protocol of ['v5.channel.k8s.io', 'v4.base64.channel.k8s.io']) {
+    const announced = await ExecClient.connect(provider, 'echo-1', { query: 'replayFrom=20&announceOffset=true', protocols: [protocol] });
+    await announced.waitOutput('$ !');
+    t.equal(announced.channel(5), '20', `${protocol}: the offset, in-band`);
+    t.same(announced.channels.slice(0, 2), [5, 1], `${protocol}: before any output`);
+    announced.ws.close();
+  }
+  t.notOk(live.channels.includes(5), 'only when asked');
 });
 
 t.test('websocket: a replayFrom that is not a non-negative integer is a 400 before the upgrade', async (t) => {

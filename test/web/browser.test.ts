@@ -96,7 +96,7 @@ t.test('the page takes the machine from the hash and a token, and runs a shell',
   violationsOnLoad = violations.length;
   t.equal((await status()).text, 'Connected to default/m1.');
   t.notMatch(page.url(), ALICE, 'the token is not in the page URL');
-  t.same(sockets, [`wss://127.0.0.1:${stack.gateway.port}/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/m1/exec?stdin=true&tty=true`], 'nor in the websocket URL');
+  t.same(sockets, [`wss://127.0.0.1:${stack.gateway.port}/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/m1/exec?stdin=true&tty=true&announceOffset=true`], 'nor in the websocket URL');
 
   await page.keyboard.type('echo browser-$((6*7))\n');
   await waitForLine(/^browser-42$/);

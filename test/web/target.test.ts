@@ -20,7 +20,7 @@ t.test('the exec URL is on the page host, wss for an https page, with stdin and 
   const target = { namespace: 'default', machine: 'm1' };
   t.equal(
     execUrl({ protocol: 'https:', host: 'console.example:8443' }, target),
-    'wss://console.example:8443/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/m1/exec?stdin=true&tty=true',
+    'wss://console.example:8443/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/m1/exec?stdin=true&tty=true&announceOffset=true',
   );
   t.match(execUrl({ protocol: 'http:', host: 'localhost:8080' }, target), /^ws:\/\/localhost:8080\//);
   t.match(execUrl({ protocol: 'https:', host: 'h' }, { namespace: '..', machine: 'a/b' }), '/namespaces/../machines/a%2Fb/exec');

@@ -129,6 +129,7 @@ export class WebsocketUpstream implements Upstream {
       takeover: Boolean(request.takeover),
       readOnly: Boolean(request.readOnly),
       noReplay: Boolean(request.noReplay),
+      announceOffset: false, // the provider's 101 carries it in a header
       ...(typeof request.replayFrom === 'number' && { replayFrom: request.replayFrom }),
     });
     const scheme = this.options.tls ? 'wss' : 'ws';

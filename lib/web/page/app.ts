@@ -46,10 +46,10 @@ function connect(target: ConsoleTarget, token: string): void {
   const name = `${target.namespace}/${target.machine}`;
   const current: ConsoleSession = new ConsoleSession(execUrl(location, target), token, {
     output: (bytes) => terminal.write(bytes),
-    connected: (reconnection) => {
+    connected: (redraws) => {
       if (current !== session) return; // a session the user already replaced
       // The whole scrollback is replayed next and redraws the screen (see console-session.ts).
-      if (reconnection) terminal.reset();
+      if (redraws) terminal.reset();
       current.resize(terminal.cols, terminal.rows);
       terminal.focus();
       showState('connected', `Connected to ${name}.`);

@@ -5,10 +5,10 @@
 // reconnecting, failed attempts are retried until the backoff gives up: the browser does not
 // say why a websocket was refused, so a dead gateway and a revoked token look alike.
 //
-// The CLI resumes from the console output offset of the upgrade's X-Console-Output-Offset
-// header; a page cannot read an upgrade's response headers. So a reconnection asks for the
-// whole scrollback and the terminal is reset before it arrives: the replay redraws the screen
-// as it is, rather than appending a second copy of what the terminal already shows.
+// Like the CLI, a reconnection resumes where the output left off: the page asks the gateway to
+// announce each connection's output offset and reconnects with replayFrom, so the terminal keeps
+// its screen and gets only what it missed. Without an announced offset (an older gateway) it
+// asks for the whole scrollback, and the terminal is reset before the replay redraws it.
 import { Backoff } from '../../client/backoff.js';
 import { ConsoleSocket } from './console-socket.js';
 
@@ -16,8 +16,8 @@ export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'closed
 
 export interface ConsoleSessionEvents {
   output(bytes: Uint8Array): void;
-  /** Each connection's start, before its first output: the terminal should reset on a reconnection. */
-  connected(reconnection: boolean): void;
+  /** Each connection's start, before its first output; `redraws`: the terminal should reset first. */
+  connected(redraws: boolean): void;
   /** 'reconnecting' and 'closed' with why the connection ended. */
   state(state: 'reconnecting' | 'closed', reason: string): void;
 }
@@ -28,13 +28,15 @@ export class ConsoleSession {
   private backoff: Backoff | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  /** Where the next connection resumes: past the last output shown. */
+  private resumeFrom: number | undefined;
 
   constructor(
     private readonly url: string,
     private readonly token: string,
     private readonly events: ConsoleSessionEvents,
   ) {
-    this.socket = this.open();
+    this.socket = this.open(url);
   }
 
   sendInput(data: string): void {
@@ -57,12 +59,13 @@ export class ConsoleSession {
     this.events.state('closed', 'disconnected');
   }
 
-  private open(): ConsoleSocket {
-    const socket: ConsoleSocket = new ConsoleSocket(this.url, this.token, {
+  private open(url: string): ConsoleSocket {
+    const resuming = url !== this.url;
+    const socket: ConsoleSocket = new ConsoleSocket(url, this.token, {
       output: (bytes) => this.events.output(bytes),
       state: (state, reason) => {
         if (state === 'connected') {
-          this.events.connected(this.backoff !== undefined);
+          this.events.connected(this.backoff !== undefined && !resuming);
           this.backoff = undefined;
         } else if (state === 'closed') {
           this.closed(socket, reason);
@@ -74,13 +77,14 @@ export class ConsoleSession {
 
   private closed(socket: ConsoleSocket, reason: string): void {
     if (this.stopped || (!socket.dropped && !this.backoff)) return this.events.state('closed', reason);
+    this.resumeFrom = socket.position ?? this.resumeFrom; // a failed attempt delivered nothing
     this.backoff ??= new Backoff();
     const delay = this.backoff.next();
     if (delay === undefined) return this.events.state('closed', `${reason}; gave up reconnecting`);
     this.events.state('reconnecting', reason);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      this.socket = this.open();
+      this.socket = this.open(this.resumeFrom === undefined ? this.url : `${this.url}&replayFrom=${this.resumeFrom}`);
     }, delay);
   }
 }

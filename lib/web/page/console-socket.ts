@@ -11,6 +11,7 @@ const STDOUT = 1;
 const STDERR = 2;
 const ERROR = 3;
 const RESIZE = 4;
+const OUTPUT_OFFSET = 5;
 const BEARER_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
 const CHANNEL_PROTOCOL = 'v5.channel.k8s.io';
 
@@ -31,6 +32,9 @@ export class ConsoleSocket {
   private statusCode: number | undefined;
   private opened = false;
   private closedByUser = false;
+  /** The console output offset of the first stdout byte, when the gateway announced it. */
+  private outputOffset: number | undefined;
+  private stdoutBytes = 0;
 
   constructor(url: string, token: string, private readonly events: ConsoleSocketEvents) {
     this.socket = new WebSocket(url, [CHANNEL_PROTOCOL, BEARER_PROTOCOL_PREFIX + base64url(this.encoder.encode(token))]);
@@ -66,6 +70,11 @@ export class ConsoleSocket {
     return this.opened && !this.closedByUser && (this.statusMessage === '' || this.statusCode === 503);
   }
 
+  /** The console output offset just past what this socket delivered, when the gateway said where it began. */
+  get position(): number | undefined {
+    return this.outputOffset === undefined ? undefined : this.outputOffset + this.stdoutBytes;
+  }
+
   close(): void {
     this.closedByUser = true;
     this.socket.close(1000);
@@ -83,9 +92,17 @@ export class ConsoleSocket {
     const payload = message.subarray(1);
     switch (message[0]) {
       case STDOUT:
+        this.stdoutBytes += payload.length;
+        this.events.output(payload);
+        break;
       case STDERR:
         this.events.output(payload);
         break;
+      case OUTPUT_OFFSET: {
+        const text = new TextDecoder().decode(payload);
+        if (/^\d{1,15}$/.test(text)) this.outputOffset = Number(text);
+        break;
+      }
       case ERROR: {
         const json = new TextDecoder().decode(payload);
         this.statusMessage = describeStatus(json);

@@ -20,7 +20,8 @@ export function hashFor(target: ConsoleTarget): string {
 export function execUrl(page: { protocol: string; host: string }, target: ConsoleTarget): string {
   const scheme = page.protocol === 'https:' ? 'wss:' : 'ws:';
   const path = `/apis/compute.ironcore.dev/v1alpha1/namespaces/${encodeURIComponent(target.namespace)}/machines/${encodeURIComponent(target.machine)}/exec`;
-  return `${scheme}//${page.host}${path}?stdin=true&tty=true`;
+  // announceOffset: the gateway says where the output starts, so a reconnection can resume there.
+  return `${scheme}//${page.host}${path}?stdin=true&tty=true&announceOffset=true`;
 }
 
 function decodePart(part: string): string {
