@@ -1,10 +1,10 @@
-// Durations as flags take them, Go style but simpler: a positive number and a unit (500ms, 2s, 1.5m, 1h).
+// Durations as flags take them, Go style (time.ParseDuration without its rarer units):
+// "500ms", "2s", "1.5m", "1m30s", "0s".
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Milliseconds, or undefined when `text` is not a positive duration with a unit. */
+/** Milliseconds (rounded), or undefined when `text` is not a duration. Zero is one: callers that need more say so. */
 export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
-  if (!match) return undefined;
-  const ms = Number(match[1]) * UNITS[match[2]!]!;
-  return ms > 0 ? Math.round(ms) : undefined;
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== text) return undefined;
+  return Math.round(parts.reduce((total, [, amount, unit]) => total + Number(amount) * UNITS[unit!]!, 0));
 }

@@ -37,6 +37,7 @@ t.test('every bad flag is a usage error (in process: the CLI maps UsageError to 
     [['m1', '-n', 'No/Such'], /invalid namespace/],
     [['m1', '--escape', 'x'], /invalid --escape "x"/],
     [['m1', '--idle-exit', 'soon'], /invalid --idle-exit "soon"/],
+    [['m1', '--idle-exit', '0s'], /invalid --idle-exit "0s": use a positive duration/],
     [['m1', '--read-only', '--takeover'], /--read-only and --takeover exclude each other/],
     [['m1', '--tty', '--no-tty'], /--tty and --no-tty exclude each other/],
     [['m1', '--server', 'ftp://example.invalid'], /must be an https:\/\//],

@@ -41,7 +41,9 @@ t.test('durations', async (t) => {
   t.equal(parseDuration('2s'), 2000);
   t.equal(parseDuration('1.5m'), 90_000);
   t.equal(parseDuration('1h'), 3_600_000);
-  for (const bad of ['2', '0s', '-1s', 's', '2 days', '1e3ms']) t.equal(parseDuration(bad), undefined, bad);
+  t.equal(parseDuration('1m30s'), 90_000, 'compound, as Go writes them');
+  t.equal(parseDuration('0s'), 0, 'zero is a duration; --idle-exit refuses it itself');
+  for (const bad of ['2', '-1s', 's', '2 days', '1e3ms', ' 2s', '2s ', '1m 30s']) t.equal(parseDuration(bad), undefined, bad);
 });
 
 t.test('the exec URL: a wss:// URL under the server\'s path, with boolean query parameters', async (t) => {

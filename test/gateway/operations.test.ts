@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { ALICE, SessionReader, connect, refusal, startStack, type Stack } from '../fixtures/stack.js';
 import { startCommand } from '../fixtures/processes.js';
+import { parseGatewayArgs } from '../../lib/cli/commands/gateway.js';
 
 let stack: Stack;
 t.before(async () => {
@@ -78,4 +79,11 @@ t.test('--workers 2: two uWS apps in worker threads serve one port', async (t) =
   gateway.process.kill('SIGTERM');
   const code = await new Promise((resolve) => gateway.process.once('exit', resolve));
   t.equal(code, 0, 'SIGTERM stops all workers and exits');
+});
+
+t.test('duration flags take Go durations, zero included, and refuse anything else', async (t) => {
+  const parse = (...flags: string[]) => parseGatewayArgs(['--provider-insecure', ...flags]).config;
+  t.match(parse('--shutdown-grace', '1m30s', '--machine-cache-ttl', '0s'), { shutdownGraceMs: 90_000, machineCacheTtlMs: 0 });
+  t.throws(() => parse('--shutdown-grace', 'soon'), { name: 'UsageError', message: '--shutdown-grace wants a duration such as 500ms, 2s or 1m30s, got "soon"' });
+  t.throws(() => parse('--machine-cache-ttl', '5'), { name: 'UsageError', message: /--machine-cache-ttl wants a duration/ });
 });

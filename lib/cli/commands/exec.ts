@@ -77,8 +77,8 @@ export async function run(argv: string[]): Promise<void> {
   if (values.reconnect && values['no-reconnect']) throw new UsageError('--reconnect and --no-reconnect exclude each other');
   const idleExit = values['idle-exit'];
   const idleExitMs = idleExit === undefined ? undefined : parseDuration(idleExit);
-  if (idleExit !== undefined && idleExitMs === undefined) {
-    throw new UsageError(`invalid --idle-exit ${JSON.stringify(idleExit)}: use a number and a unit, e.g. 500ms, 2s or 1m`);
+  if (idleExit !== undefined && !idleExitMs) {
+    throw new UsageError(`invalid --idle-exit ${JSON.stringify(idleExit)}: use a positive duration, e.g. 500ms, 2s or 1m30s`);
   }
   try {
     // Flags first: a bad name is a usage error even where the kubeconfig would fail.

@@ -5,8 +5,8 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { parseDuration } from '../../client/duration.js';
 import { runGateway, type GatewayConfig } from '../../gateway/run.js';
-import { parseDuration } from '../duration.js';
 import { createLogger } from '../logger.js';
 import { UsageError } from '../usage.js';
 
@@ -106,10 +106,10 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       auth: values.auth,
       allowGetVerb: values['allow-get-verb'],
       ...(values['allowed-origin'] && { allowedOrigins: values['allowed-origin'] }),
-      machineCacheTtlMs: parseDuration(values['machine-cache-ttl'], '--machine-cache-ttl'),
+      machineCacheTtlMs: durationFlag(values['machine-cache-ttl'], '--machine-cache-ttl'),
       linksPerProvider: count('--links-per-provider', values['links-per-provider'], 1),
       upstream: values.upstream,
-      shutdownGraceMs: parseDuration(values['shutdown-grace'], '--shutdown-grace'),
+      shutdownGraceMs: durationFlag(values['shutdown-grace'], '--shutdown-grace'),
       ...(frontProxy && {
         requestHeader: {
           host: frontProxy[1] || '0.0.0.0',
@@ -166,4 +166,11 @@ function freePort(host: string): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Milliseconds in a duration flag; zero is allowed (no cache, no grace). */
+function durationFlag(text: string, flag: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UsageError(`${flag} wants a duration such as 500ms, 2s or 1m30s, got ${JSON.stringify(text)}`);
+  return ms;
 }
