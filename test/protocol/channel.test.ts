@@ -108,7 +108,9 @@ t.test('error channel Status matches what the kubelet writes', async (t) => {
     message: 'machines.compute.ironcore.dev "m1" not found', reason: 'NotFound',
     details: { name: 'm1', group: 'compute.ironcore.dev', kind: 'machines' }, code: 404,
   });
-  t.notOk(JSON.parse(errorChannelPayload('v5.channel.k8s.io', http)!.toString()).code, 'the channel form has no type meta or code');
+  const channelForm = JSON.parse(errorChannelPayload('v5.channel.k8s.io', http)!.toString());
+  t.equal(channelForm.code, 404, 'the channel form keeps the code');
+  t.notOk('kind' in channelForm || 'apiVersion' in channelForm, 'but has no type meta');
   t.equal(exitCodeOf(exit), 3);
   t.equal(exitCodeOf(successStatus()), 0);
   t.equal(exitCodeOf(failureStatus(500, 'boom')), undefined);

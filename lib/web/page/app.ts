@@ -46,13 +46,13 @@ function connect(target: ConsoleTarget, token: string): void {
   const name = `${target.namespace}/${target.machine}`;
   const current: ConsoleSession = new ConsoleSession(execUrl(location, target), token, {
     output: (bytes) => terminal.write(bytes),
-    connected: (redraws) => {
+    connected: (kind) => {
       if (current !== session) return; // a session the user already replaced
       // The whole scrollback is replayed next and redraws the screen (see console-session.ts).
-      if (redraws) terminal.reset();
+      if (kind === 'replayed') terminal.reset();
       current.resize(terminal.cols, terminal.rows);
       terminal.focus();
-      showState('connected', `Connected to ${name}.`);
+      showState('connected', `${kind === 'new' ? 'Connected' : 'Reconnected'} to ${name}.`);
     },
     state: (state, reason) => {
       if (current !== session) return;

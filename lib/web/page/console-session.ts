@@ -16,8 +16,11 @@ export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'closed
 
 export interface ConsoleSessionEvents {
   output(bytes: Uint8Array): void;
-  /** Each connection's start, before its first output; `redraws`: the terminal should reset first. */
-  connected(redraws: boolean): void;
+  /**
+   * Each connection's start, before its first output: the first one, a reconnection that resumes
+   * where the output left off, or one that replays the whole scrollback (reset the terminal first).
+   */
+  connected(kind: 'new' | 'resumed' | 'replayed'): void;
   /** 'reconnecting' and 'closed' with why the connection ended. */
   state(state: 'reconnecting' | 'closed', reason: string): void;
 }
@@ -65,7 +68,7 @@ export class ConsoleSession {
       output: (bytes) => this.events.output(bytes),
       state: (state, reason) => {
         if (state === 'connected') {
-          this.events.connected(this.backoff !== undefined && !resuming);
+          this.events.connected(this.backoff === undefined ? 'new' : resuming ? 'resumed' : 'replayed');
           this.backoff = undefined;
         } else if (state === 'closed') {
           this.closed(socket, reason);
