@@ -35,6 +35,8 @@ export class LinkClosedError extends Error {
 type LinkState = 'open' | 'closing' | 'closed';
 
 const DEFAULT_LINGER_MS = 5000;
+/** Data payloads up to this size are copied next to their frame header and written once. */
+const INLINE_PAYLOAD_BYTES = 1024;
 
 export class LinkConnection {
   private readonly decoder: FrameDecoder;
@@ -117,16 +119,21 @@ export class LinkConnection {
   sendData(stream: number, payload: Uint8Array, channel?: number): boolean {
     if (this.state !== 'open') return false;
     this.corkUntilNextTick();
-    if (channel === undefined) {
-      this.socket.write(encodeDataHeader(stream, payload.length));
+    const prefix = channel === undefined ? 0 : 1;
+    const header = encodeDataHeader(stream, prefix + payload.length);
+    // A small payload rides in the header's buffer: one write instead of two is worth more
+    // than the copy (a serial console's reads are tens of bytes). A large one is not copied.
+    const inline = payload.length <= INLINE_PAYLOAD_BYTES;
+    if (prefix === 0 && !inline) {
+      this.socket.write(header);
     } else {
-      const header = encodeDataHeader(stream, payload.length + 1);
-      const withChannel = Buffer.allocUnsafe(header.length + 1);
-      header.copy(withChannel);
-      withChannel[header.length] = channel;
-      this.socket.write(withChannel);
+      const first = Buffer.allocUnsafe(header.length + prefix + (inline ? payload.length : 0));
+      header.copy(first);
+      if (prefix) first[header.length] = channel!;
+      if (inline) first.set(payload, header.length + prefix);
+      this.socket.write(first);
     }
-    if (payload.length > 0) this.socket.write(payload);
+    if (!inline) this.socket.write(payload);
     return !this.socket.writableNeedDrain;
   }
 

@@ -43,13 +43,17 @@ export class ReceiveWindow {
   private unreturned = 0;
   private readonly batch: number;
 
-  /** `size` is the credit granted up front; credit goes back once `batch` bytes are consumed. */
+  /**
+   * `size` is the credit granted up front; credit goes back once `batch` bytes are consumed
+   * (a quarter window by default). Never more than half a window is held back, so a sender
+   * that waits for credit for a whole frame of up to half the window always gets it.
+   */
   constructor(
     readonly size: number,
-    batch = Math.ceil(size / 2),
+    batch = Math.ceil(size / 4),
   ) {
     this.outstanding = size;
-    this.batch = Math.max(1, Math.min(batch, size));
+    this.batch = Math.max(1, Math.min(batch, Math.ceil(size / 2)));
   }
 
   /** Counts `bytes` just received; false when the peer sent more than it was granted. */

@@ -30,6 +30,7 @@ export class LinkStream implements ConsoleSession {
   private attachment: Attachment | undefined;
   private cancelAttach: () => void = () => {};
   private readonly sendWindow: SendWindow;
+  private readonly initialSendWindow: number;
   private readonly receiveWindow: ReceiveWindow;
   private readonly queue: QueuedOutput[] = [];
   private queuedBytes = 0;
@@ -49,6 +50,7 @@ export class LinkStream implements ConsoleSession {
     private readonly onClosed: (stream: LinkStream) => void,
   ) {
     this.label = `stream ${id}`;
+    this.initialSendWindow = sendWindow;
     this.sendWindow = new SendWindow(sendWindow);
     this.receiveWindow = new ReceiveWindow(settings.windowBytes);
   }
@@ -170,12 +172,16 @@ export class LinkStream implements ConsoleSession {
     if (grant > 0 && this.state === 'open') this.link.send({ stream: this.id, kind: 'credit', credit: { bytes: grant } });
   }
 
-  /** Sends what the credit allows, in frames of at most MAX_DATA_PAYLOAD; returns the rest. */
+  /**
+   * Sends what the credit allows, in frames of at most MAX_DATA_PAYLOAD; returns the rest. A
+   * frame is not cut to fit the credit left: two small frames cost the gateway two client
+   * messages for one, so it waits for credit instead. It never waits for more than half the
+   * window: a receiver returns credit before it holds that much back (ReceiveWindow).
+   */
   private sendWithinCredit(channel: number, bytes: Buffer): Buffer {
     while (bytes.length > 0) {
-      const room = Math.min(this.sendWindow.available - 1, MAX_DATA_PAYLOAD); // 1: the channel byte
-      if (room <= 0) break;
-      const size = Math.min(room, bytes.length);
+      const size = Math.min(bytes.length, MAX_DATA_PAYLOAD, Math.floor(this.initialSendWindow / 2));
+      if (this.sendWindow.available < size + 1) break; // 1: the channel byte
       this.sendWindow.take(size + 1);
       this.link.sendData(this.id, bytes.subarray(0, size), channel);
       bytes = bytes.subarray(size);

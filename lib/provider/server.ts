@@ -37,7 +37,7 @@ export interface ProviderServerOptions {
   sharing?: SharingMode;
   /** Output replayed to a session that attaches to a running console; default 64 KiB, 0 = off. */
   scrollbackBytes?: number;
-  /** Credit granted to the gateway per stream; default DEFAULT_STREAM_WINDOW (256 KiB). */
+  /** Credit granted to the gateway per stream; default DEFAULT_STREAM_WINDOW (1 MiB). */
   windowBytes?: number;
   /** Output queued per session (or buffered per websocket) above which the console pauses; default 256 KiB. */
   sessionHighWaterBytes?: number;
