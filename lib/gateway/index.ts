@@ -5,6 +5,7 @@ export { createGateway, type Gateway, type GatewayOptions, type MachineResolver 
 export { createKubeGateway, type KubeGateway, type KubeGatewayOptions } from './kube-gateway.js';
 export { runGateway, type GatewayConfig, type RunningGateway } from './run.js';
 export { listenFrontProxy, type FrontProxyListener, type FrontProxyOptions } from './front-proxy.js';
+export { listenClientCertificates, type ClientCertListener, type ClientCertListenerOptions } from './client-cert-listener.js';
 export { listenGateway, type GatewayServer, type GatewayTlsFiles, type ListenOptions } from './server.js';
 export {
   tokenReviewAuthenticator,

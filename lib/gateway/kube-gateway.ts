@@ -38,10 +38,11 @@ export interface KubeGatewayOptions {
 export interface KubeGateway {
   gateway: Gateway;
   /**
-   * The same gateway for the front-proxy listener: identities from X-Remote-User headers,
-   * authorized by SubjectAccessReview. Only for listenFrontProxy, never a public listener.
+   * The same gateway for the listeners that relay a caller's identity in X-Remote-* headers
+   * (the front proxy's, the client certificates'), authorized by SubjectAccessReview. Only for
+   * listenFrontProxy and listenClientCertificates, never a public listener.
    */
-  frontProxyGateway(): Gateway;
+  relayedIdentityGateway(): Gateway;
   close(): Promise<void>;
 }
 
@@ -78,7 +79,7 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
   });
   return {
     gateway,
-    frontProxyGateway: () => createGateway({ ...shared, authenticator: requestHeaderAuthenticator, metrics: gateway.metrics }),
+    relayedIdentityGateway: () => createGateway({ ...shared, authenticator: requestHeaderAuthenticator, metrics: gateway.metrics }),
     async close() {
       upstream.close();
       await pools.close();

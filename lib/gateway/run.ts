@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { loadInCluster, loadKubeconfig, type KubeConfig } from '../kube/index.js';
+import { listenClientCertificates } from './client-cert-listener.js';
 import { listenFrontProxy } from './front-proxy.js';
 import type { Gateway } from './gateway.js';
 import { createKubeGateway } from './kube-gateway.js';
@@ -25,6 +26,8 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   /** A listener for kube-apiserver's front proxy (needs `tls`; see front-proxy.ts). */
   requestHeader?: { host: string; port: number; clientCaFile: string; allowedNames: string[] };
+  /** A listener for users with client certificates (needs `tls`; see client-cert-listener.ts). */
+  clientCertificates?: { host: string; port: number; clientCaFile: string };
 }
 
 export interface RunningGateway {
@@ -52,33 +55,46 @@ export async function runGateway(config: GatewayConfig, logger: Logger): Promise
   if (config.provider === 'insecure') logger.warn('provider links are plain TCP without authentication (--provider-insecure): development only');
   const server = await listenGateway(kubeGateway.gateway, { host: config.host, port: config.port, tls: config.tls });
   logger.info({ host: config.host, port: server.port, tls: Boolean(config.tls), auth: config.auth }, 'gateway listening');
-  const frontProxy = config.requestHeader && (await startFrontProxy(config, kubeGateway.frontProxyGateway(), logger));
+  const relays: RelayListener[] = [];
+  if (config.requestHeader) relays.push(await startFrontProxy(config, kubeGateway.relayedIdentityGateway(), logger));
+  if (config.clientCertificates) relays.push(await startClientCertificates(config, kubeGateway.relayedIdentityGateway(), logger));
   return {
     server,
     async stop() {
-      await Promise.all([server.shutdown(config.shutdownGraceMs), frontProxy?.stop(config.shutdownGraceMs)]);
+      await Promise.all([server.shutdown(config.shutdownGraceMs), ...relays.map((relay) => relay.stop(config.shutdownGraceMs))]);
       await kubeGateway.close();
     },
   };
 }
 
-async function startFrontProxy(config: GatewayConfig, gateway: Gateway, logger: Logger) {
-  const { requestHeader, tls } = config;
-  if (!requestHeader || !tls) throw new Error('the front-proxy listener needs the gateway\'s TLS certificate (--tls-cert, --tls-key)');
-  const listener = await listenFrontProxy(gateway, {
-    host: requestHeader.host,
-    port: requestHeader.port,
-    key: readFileSync(tls.keyFile),
-    cert: readFileSync(tls.certFile),
-    clientCa: readFileSync(requestHeader.clientCaFile),
-    allowedNames: requestHeader.allowedNames,
-    logger,
-  });
-  logger.info({ host: requestHeader.host, port: listener.port, allowedNames: requestHeader.allowedNames }, 'front-proxy listener listening');
+interface RelayListener {
+  stop(graceMs: number): Promise<void>;
+}
+
+function serverTls(config: GatewayConfig, listener: string): { key: Buffer; cert: Buffer } {
+  if (!config.tls) throw new Error(`the ${listener} listener needs the gateway's TLS certificate (--tls-cert, --tls-key)`);
+  return { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) };
+}
+
+function stopping(gateway: Gateway, listener: { close(): Promise<void> }): RelayListener {
   return {
-    async stop(graceMs: number) {
+    async stop(graceMs) {
       await gateway.drain(graceMs);
       await listener.close();
     },
   };
+}
+
+async function startFrontProxy(config: GatewayConfig, gateway: Gateway, logger: Logger): Promise<RelayListener> {
+  const { host, port, clientCaFile, allowedNames } = config.requestHeader!;
+  const listener = await listenFrontProxy(gateway, { host, port, ...serverTls(config, 'front-proxy'), clientCa: readFileSync(clientCaFile), allowedNames, logger });
+  logger.info({ host, port: listener.port, allowedNames }, 'front-proxy listener listening');
+  return stopping(gateway, listener);
+}
+
+async function startClientCertificates(config: GatewayConfig, gateway: Gateway, logger: Logger): Promise<RelayListener> {
+  const { host, port, clientCaFile } = config.clientCertificates!;
+  const listener = await listenClientCertificates(gateway, { host, port, ...serverTls(config, 'client-certificate'), clientCa: readFileSync(clientCaFile), logger });
+  logger.info({ host, port: listener.port }, 'client-certificate listener listening');
+  return stopping(gateway, listener);
 }

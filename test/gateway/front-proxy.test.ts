@@ -3,9 +3,9 @@
 import t from 'tap';
 import pino from 'pino';
 import WebSocket from 'ws';
-import { createKubeGateway, listenFrontProxy, type FrontProxyListener } from '../../lib/gateway/index.js';
-import { issueClientCert, issueServerCert, makeCA, type CertificateAuthority, type IssuedCert } from '../fixtures/certs.js';
-import { SessionReader, connect, execPath, refusal, startStack, type Stack } from '../fixtures/stack.js';
+import { listenFrontProxy, type FrontProxyListener } from '../../lib/gateway/index.js';
+import { issueClientCert, makeCA, type CertificateAuthority, type IssuedCert } from '../fixtures/certs.js';
+import { SessionReader, connect, execPath, refusal, relayedIdentityGateway, startStack, type Stack } from '../fixtures/stack.js';
 
 let stack: Stack;
 let frontProxyCa: CertificateAuthority;
@@ -17,21 +17,14 @@ t.before(async () => {
   stack = await startStack();
   frontProxyCa = await makeCA('front-proxy CA');
   proxyClient = await issueClientCert(frontProxyCa, { cn: 'front-proxy-client' });
-  const server = await issueServerCert(stack.ca);
-  const providerClient = await issueClientCert(stack.ca, { cn: 'ironcore-console-gateway' });
-  const kubeGateway = createKubeGateway({
-    kube: { server: stack.kube.url, ca: stack.ca.cert, token: () => 'gateway-sa-token' },
-    providerTls: { ca: stack.ca.cert, key: providerClient.key, cert: providerClient.cert },
-    auth: 'kube',
-    logger: pino({ level: 'silent' }),
-  });
-  listener = await listenFrontProxy(kubeGateway.frontProxyGateway(), {
-    host: '127.0.0.1', port: 0, key: server.key, cert: server.cert,
+  const relayed = await relayedIdentityGateway(stack);
+  listener = await listenFrontProxy(relayed.gateway, {
+    host: '127.0.0.1', port: 0, key: relayed.server.key, cert: relayed.server.cert,
     clientCa: frontProxyCa.cert, allowedNames: ['front-proxy-client'], logger: pino({ level: 'silent' }),
   });
   closeGateway = async () => {
     await listener.close();
-    await kubeGateway.close();
+    await relayed.close();
   };
 });
 t.teardown(async () => {

@@ -2,12 +2,14 @@
 import t from 'tap';
 import { request } from 'node:https';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { ALICE, SessionReader, connect, refusal, startStack, type Stack } from '../fixtures/stack.js';
 import { startCommand } from '../fixtures/processes.js';
 import { parseGatewayArgs } from '../../lib/cli/commands/gateway.js';
+import { issueServerCert } from '../fixtures/certs.js';
 
 let stack: Stack;
 t.before(async () => {
@@ -86,4 +88,47 @@ t.test('duration flags take Go durations, zero included, and refuse anything els
   t.match(parse('--shutdown-grace', '1m30s', '--machine-cache-ttl', '0s'), { shutdownGraceMs: 90_000, machineCacheTtlMs: 0 });
   t.throws(() => parse('--shutdown-grace', 'soon'), { name: 'UsageError', message: '--shutdown-grace wants a duration such as 500ms, 2s or 1m30s, got "soon"' });
   t.throws(() => parse('--machine-cache-ttl', '5'), { name: 'UsageError', message: /--machine-cache-ttl wants a duration/ });
+});
+
+t.test('--client-cert-listen needs the client CA and the gateway\'s certificate', async (t) => {
+  const tls = ['--tls-cert', 'gw.crt', '--tls-key', 'gw.key'];
+  t.match(parseGatewayArgs(['--provider-insecure', ...tls, '--client-ca', 'users.crt', '--client-cert-listen', '127.0.0.1:9443']).config, {
+    clientCertificates: { host: '127.0.0.1', port: 9443, clientCaFile: 'users.crt' },
+  });
+  t.throws(() => parseGatewayArgs(['--provider-insecure', ...tls, '--client-cert-listen', ':9443']), { name: 'UsageError', message: /needs --client-ca/ });
+  t.throws(() => parseGatewayArgs(['--provider-insecure', '--client-ca', 'users.crt', '--client-cert-listen', ':9443']), { name: 'UsageError', message: /--tls-cert/ });
+  t.throws(() => parseGatewayArgs(['--provider-insecure', '--client-cert-listen', 'nowhere']), { name: 'UsageError', message: /wants HOST:PORT/ });
+});
+
+t.test('--workers 2 with a client-certificate listener: the first worker alone runs it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gateway-workers-relay-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: string | Buffer) => (writeFileSync(join(dir, name), content), join(dir, name));
+  const serverCert = await issueServerCert(stack.ca);
+  const kubeconfig = file('kubeconfig', JSON.stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
+    clusters: [{ name: 'k', cluster: { server: stack.kube.url, 'certificate-authority': file('ca.crt', stack.ca.cert) } }],
+    users: [{ name: 'u', user: { token: 'gateway-sa-token' } }],
+    contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+  }));
+  // A fixed port: two threads cannot both listen on it, so only one may try.
+  const relayPort = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+  const gateway = await startCommand(
+    ['gateway', '--listen', '127.0.0.1:0', '--kubeconfig', kubeconfig, '--provider-insecure', '--workers', '2',
+      '--tls-cert', file('gw.crt', serverCert.cert), '--tls-key', file('gw.key', serverCert.key),
+      '--client-ca', file('users.crt', stack.ca.cert), '--client-cert-listen', `127.0.0.1:${relayPort}`],
+    'gateway workers listening',
+  );
+  t.teardown(() => gateway.kill());
+  // Worker threads' log lines reach stderr in their own time.
+  const relayLogs = () => gateway.logs.filter((l) => l.includes('"msg":"client-certificate listener listening"'));
+  for (let waited = 0; relayLogs().length === 0 && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(relayLogs().length, 1, 'one client-certificate listener');
+  t.match(relayLogs()[0], `"port":${relayPort}`);
+  t.notMatch(gateway.logs.join('\n'), /EADDRINUSE|gateway worker exited/);
 });

@@ -18,6 +18,9 @@ const HELP = `usage: ironcore-console gateway [options]
   --tls-cert FILE, --tls-key FILE
                             serve HTTPS/WSS (plain HTTP without them: development only)
   --client-ca FILE          refuse client certificates not signed by this CA
+  --client-cert-listen HOST:PORT
+                            a second listener for users with client certificates from --client-ca
+                            (CN is the user, O the groups), as kube-apiserver takes them
   --requestheader-listen HOST:PORT, --requestheader-client-ca FILE, --requestheader-allowed-names A,B
                             a second listener for kube-apiserver's front proxy: clients must present
                             a certificate from this CA (and one of these names); X-Remote-User is
@@ -45,6 +48,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'client-ca': { type: 'string' },
+      'client-cert-listen': { type: 'string' },
       'requestheader-listen': { type: 'string' },
       'requestheader-client-ca': { type: 'string' },
       'requestheader-allowed-names': { type: 'string', default: '' },
@@ -75,6 +79,11 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
   if (values['requestheader-listen'] && !frontProxy) throw new UsageError(`--requestheader-listen wants HOST:PORT or :PORT, got ${JSON.stringify(values['requestheader-listen'])}`);
   if (frontProxy && (!values['requestheader-client-ca'] || !values['tls-cert'])) {
     throw new UsageError('--requestheader-listen needs --requestheader-client-ca and the gateway\'s --tls-cert/--tls-key');
+  }
+  const clientCertListen = values['client-cert-listen'] ? /^(.*):(\d+)$/.exec(values['client-cert-listen']) : undefined;
+  if (values['client-cert-listen'] && !clientCertListen) throw new UsageError(`--client-cert-listen wants HOST:PORT or :PORT, got ${JSON.stringify(values['client-cert-listen'])}`);
+  if (clientCertListen && (!values['client-ca'] || !values['tls-cert'])) {
+    throw new UsageError('--client-cert-listen needs --client-ca and the gateway\'s --tls-cert/--tls-key');
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
   if (values.upstream !== 'link' && values.upstream !== 'websocket') throw new UsageError(`--upstream is link or websocket, got ${JSON.stringify(values.upstream)}`);
@@ -118,6 +127,13 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
           allowedNames: values['requestheader-allowed-names'].split(',').filter(Boolean),
         },
       }),
+      ...(clientCertListen && {
+        clientCertificates: {
+          host: clientCertListen[1] || '0.0.0.0',
+          port: count('--client-cert-listen port', clientCertListen[2]!, 0),
+          clientCaFile: values['client-ca']!,
+        },
+      }),
     },
   };
 }
@@ -142,7 +158,10 @@ async function startWorkers(config: GatewayConfig, count: number, logger: Logger
   const port = config.port || (await freePort(config.host));
   const start = (index: number, port: number) =>
     new Promise<{ worker: Worker; port: number }>((resolve, reject) => {
-      const worker = new Worker(new URL('../gateway-worker.js', import.meta.url), { workerData: { index, config: { ...config, port } } });
+      // The node:tls relay listeners cannot share a port across threads: the first worker runs them.
+      const { requestHeader, clientCertificates, ...shared } = config;
+      const workerConfig = index === 0 ? { ...config, port } : { ...shared, port };
+      const worker = new Worker(new URL('../gateway-worker.js', import.meta.url), { workerData: { index, config: workerConfig } });
       worker.once('message', (message: { port: number }) => resolve({ worker, port: message.port }));
       worker.once('error', reject);
       worker.once('exit', (code) => code !== 0 && logger.error({ worker: index, code }, 'gateway worker exited'));
