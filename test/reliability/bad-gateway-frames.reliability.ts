@@ -20,9 +20,10 @@ import { waitFor } from './fixtures/wait.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_STREAM_WINDOW } from '../../lib/link/index.js';
 
-/** The provider grants each stream this much stdin credit (DEFAULT_STREAM_WINDOW). */
-const PROVIDER_WINDOW = 256 * 1024;
+/** The provider grants each stream this much stdin credit. */
+const PROVIDER_WINDOW = DEFAULT_STREAM_WINDOW;
 
 const dir = mkdtempSync(join(tmpdir(), 'reliability-bad-gateway-'));
 let pki: Pki;

@@ -12,9 +12,10 @@ import { expectNoLeaks, footprint, type Footprint } from './fixtures/leak-check.
 import { untilSessionsWork } from './fixtures/session-probe.js';
 import { waitFor } from './fixtures/wait.js';
 import { ALICE, startWorld, type World } from './fixtures/world.js';
+import { DEFAULT_STREAM_WINDOW } from '../../lib/link/index.js';
 
-/** The gateway grants each stream this much output credit (DEFAULT_STREAM_WINDOW). */
-const GATEWAY_WINDOW = 256 * 1024;
+/** The gateway grants each stream this much output credit. */
+const GATEWAY_WINDOW = DEFAULT_STREAM_WINDOW;
 
 /** Writes `bytes` on the link's socket once the gateway has had the Opened, as if mid-session. */
 function later(bytes: Buffer, then?: (stream: FakeStream) => void): Script {
@@ -54,7 +55,8 @@ const scripts: Record<string, Script> = {
   },
   'window-overrun': (stream) => {
     behave(stream);
-    setTimeout(() => stream.link.sendData(stream.id, Buffer.alloc(GATEWAY_WINDOW + 1024, 0x61), 1), 300);
+    // One byte past the window (the channel byte), in one frame that is still under the frame limit.
+    setTimeout(() => stream.link.sendData(stream.id, Buffer.alloc(GATEWAY_WINDOW, 0x61), 1), 300);
   },
   'stray-stream': (stream) => {
     behave(stream);
