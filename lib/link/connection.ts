@@ -120,19 +120,15 @@ export class LinkConnection {
     if (this.state !== 'open') return false;
     this.corkUntilNextTick();
     const prefix = channel === undefined ? 0 : 1;
-    const header = encodeDataHeader(stream, prefix + payload.length);
     // A small payload rides in the header's buffer: one write instead of two is worth more
     // than the copy (a serial console's reads are tens of bytes). A large one is not copied.
     const inline = payload.length <= INLINE_PAYLOAD_BYTES;
-    if (prefix === 0 && !inline) {
-      this.socket.write(header);
-    } else {
-      const first = Buffer.allocUnsafe(header.length + prefix + (inline ? payload.length : 0));
-      header.copy(first);
-      if (prefix) first[header.length] = channel!;
-      if (inline) first.set(payload, header.length + prefix);
-      this.socket.write(first);
-    }
+    const room = prefix + (inline ? payload.length : 0);
+    const head = encodeDataHeader(stream, prefix + payload.length, room);
+    const at = head.length - room;
+    if (prefix) head[at] = channel!;
+    if (inline) head.set(payload, at + prefix);
+    this.socket.write(head);
     if (!inline) this.socket.write(payload);
     return !this.socket.writableNeedDrain;
   }

@@ -9,13 +9,17 @@ import { varintLength, writeVarint } from './varint.js';
 const STREAM_TAG = 0x08; // field 1, varint
 const DATA_TAG = 0x22; // field 4, length-delimited
 
-/** The length prefix and Frame fields that precede a data payload of `payloadLength` bytes. */
-export function encodeDataHeader(stream: number, payloadLength: number): Buffer {
+/**
+ * The length prefix and Frame fields that precede a data payload of `payloadLength` bytes,
+ * followed by `room` unwritten bytes for the caller to fill with the payload's start (a small
+ * payload sent in the same buffer as its header).
+ */
+export function encodeDataHeader(stream: number, payloadLength: number, room = 0): Buffer {
   // proto3 leaves a zero stream out, as protobufjs does.
   const streamBytes = stream === 0 ? 0 : 1 + varintLength(stream);
   const bodyLength = streamBytes + 1 + varintLength(payloadLength) + payloadLength;
   const headerLength = varintLength(bodyLength) + bodyLength - payloadLength;
-  const header = Buffer.allocUnsafe(headerLength);
+  const header = Buffer.allocUnsafe(headerLength + room);
   let offset = writeVarint(header, 0, bodyLength);
   if (stream !== 0) {
     header[offset++] = STREAM_TAG;

@@ -6,6 +6,7 @@ import {
   FrameDecoder,
   FrameError,
   encodeData,
+  encodeDataHeader,
   encodeFrame,
   schema,
   type Frame,
@@ -89,6 +90,17 @@ t.test('the data fast path is byte-identical to protobufjs', async (t) => {
       t.ok(ours.equals(protobufjsDelimited({ stream, data: payload })), `stream ${stream}, ${length} B`);
     }
   }
+});
+
+t.test('a header with room: the same header, then the payload written in place', async () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.uint8Array({ maxLength: 2000 }), (stream, payload) => {
+      const head = encodeDataHeader(stream, payload.length, payload.length);
+      head.set(payload, head.length - payload.length);
+      return head.equals(Buffer.concat(encodeData(stream, payload)));
+    }),
+    { numRuns: 300 },
+  );
 });
 
 t.test('decoded data is a view into the received chunk, not a copy', async (t) => {
