@@ -1,7 +1,7 @@
 // Opens the exec websocket: v5 then v4 channel protocol, the bearer token in the Authorization
 // header, TLS as the kubeconfig says. A refused upgrade is read as the Kubernetes Status it is.
 import WebSocket from 'ws';
-import type { ChannelProtocol } from '../protocol/index.js';
+import { OUTPUT_OFFSET_HEADER, parseOffsetText, type ChannelProtocol } from '../protocol/index.js';
 import { ChannelSocket } from './channel-socket.js';
 import { connectError, refusalError, ExecError, type FailureContext } from './failures.js';
 import type { ConnectionSettings } from './settings.js';
@@ -12,8 +12,6 @@ const OFFERED_PROTOCOLS: ChannelProtocol[] = ['v5.channel.k8s.io', 'v4.channel.k
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 /** A refusal body is a small Status; more is not worth reading. */
 const MAX_REFUSAL_BODY = 64 * 1024;
-/** Where the session's output starts in the console; a reconnect replays from there on. */
-const OUTPUT_OFFSET_HEADER = 'x-console-output-offset';
 
 export function connectExec(settings: ConnectionSettings, url: URL, context: FailureContext): Promise<ChannelSocket> {
   const headers: Record<string, string> = {};
@@ -31,7 +29,8 @@ export function connectExec(settings: ConnectionSettings, url: URL, context: Fai
   });
   return new Promise((resolve, reject) => {
     let outputOffset: number | undefined;
-    ws.once('upgrade', (response) => (outputOffset = parseOffset(response.headers[OUTPUT_OFFSET_HEADER])));
+    // A server that does not send the header (or sends nonsense) gives no offset here.
+    ws.once('upgrade', (response) => (outputOffset = parseOffsetText(response.headers[OUTPUT_OFFSET_HEADER.toLowerCase()])));
     ws.once('open', () => {
       ws.removeListener('error', failed);
       // Subscribed synchronously in 'open', before ws can emit the first message.
@@ -55,11 +54,6 @@ export function connectExec(settings: ConnectionSettings, url: URL, context: Fai
     }
     ws.on('error', failed);
   });
-}
-
-/** A gateway that does not send the header (or sends nonsense) gives no offset. */
-function parseOffset(value: string | string[] | undefined): number | undefined {
-  return typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }
 
 /** The token, from a flag, the kubeconfig or an exec plugin (which may run again here). */

@@ -3,6 +3,7 @@
 // then the payload in standard base64. Internally a message is always the binary form, so the
 // gateway forwards binary-protocol messages as they are and converts only base64 ones.
 import { type ChannelProtocol, supportsHalfClose } from './subprotocol.js';
+import { parseOffsetText } from './output-offset.js';
 import type { Status } from './status.js';
 
 export const STDIN = 0;
@@ -98,6 +99,5 @@ export function outputOffsetMessage(offset: number): Buffer {
 
 /** The offset an OUTPUT_OFFSET message's payload says, or undefined when it is not one. */
 export function parseOutputOffset(payload: Uint8Array): number | undefined {
-  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('latin1');
-  return /^\d{1,15}$/.test(text) ? Number(text) : undefined;
+  return parseOffsetText(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('latin1'));
 }

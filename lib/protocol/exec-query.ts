@@ -5,6 +5,8 @@
 // Booleans are what Go's strconv.ParseBool takes (1/t/true, 0/f/false, any case here);
 // replayFrom is a console output offset, a non-negative integer; anything else is a 400.
 // Unknown parameters are ignored, as kube-apiserver does.
+import { parseOffsetText } from './output-offset.js';
+
 export interface ExecQuery {
   tty: boolean;
   stdin: boolean;
@@ -34,10 +36,10 @@ export function parseExecQuery(url: string): ExecQuery | string {
     values[name] = value;
   }
   if (values.takeover && values.readOnly) return 'query parameters takeover and readOnly exclude each other';
-  const replayFrom = params.get('replayFrom');
-  // At most 15 digits: any such offset is an exact number (below 2^53), as the gateway accepts.
-  if (replayFrom !== null && !/^\d{1,15}$/.test(replayFrom)) {
-    return `query parameter replayFrom must be a console output offset (a non-negative integer), got ${JSON.stringify(replayFrom.slice(0, 40))}`;
+  const rawReplayFrom = params.get('replayFrom');
+  const replayFrom = parseOffsetText(rawReplayFrom);
+  if (rawReplayFrom !== null && replayFrom === undefined) {
+    return `query parameter replayFrom must be a console output offset (a non-negative integer), got ${JSON.stringify(rawReplayFrom.slice(0, 40))}`;
   }
   return {
     tty: values.tty ?? false,
@@ -46,7 +48,7 @@ export function parseExecQuery(url: string): ExecQuery | string {
     readOnly: values.readOnly ?? false,
     noReplay: values.noReplay ?? false,
     announceOffset: values.announceOffset ?? false,
-    ...(replayFrom !== null && { replayFrom: Number(replayFrom) }),
+    ...(replayFrom !== undefined && { replayFrom }),
   };
 }
 

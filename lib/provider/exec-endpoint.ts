@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import { refuseUpgrade } from '../link/index.js';
 import {
   CHANNEL_PROTOCOLS,
+  OUTPUT_OFFSET_HEADER,
   PROVIDER_EXEC_PATTERN,
   failureStatus,
   parseExecQuery,
@@ -38,9 +39,6 @@ function negotiate(req: IncomingMessage): { protocol: ChannelProtocol } | { erro
   if (offered.protocol) return { protocol: offered.protocol };
   return { error: `${offered.bearerError ?? 'none of the offered subprotocols is supported'}; supported: ${CHANNEL_PROTOCOLS.join(', ')}` };
 }
-
-/** The 101 response's header with the output offset of the session's first byte. */
-const OUTPUT_OFFSET_HEADER = 'X-Console-Output-Offset';
 
 export class ExecEndpoint {
   private readonly wss: WebSocketServer;

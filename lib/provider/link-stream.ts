@@ -30,7 +30,8 @@ export class LinkStream implements ConsoleSession {
   private attachment: Attachment | undefined;
   private cancelAttach: () => void = () => {};
   private readonly sendWindow: SendWindow;
-  private readonly initialSendWindow: number;
+  /** Payload bytes per frame: at most MAX_DATA_PAYLOAD, and half the window the gateway granted. */
+  private readonly largestFrame: number;
   private readonly receiveWindow: ReceiveWindow;
   private readonly queue: QueuedOutput[] = [];
   private queuedBytes = 0;
@@ -50,7 +51,7 @@ export class LinkStream implements ConsoleSession {
     private readonly onClosed: (stream: LinkStream) => void,
   ) {
     this.label = `stream ${id}`;
-    this.initialSendWindow = sendWindow;
+    this.largestFrame = Math.min(MAX_DATA_PAYLOAD, Math.floor(sendWindow / 2));
     this.sendWindow = new SendWindow(sendWindow);
     this.receiveWindow = new ReceiveWindow(settings.windowBytes);
   }
@@ -180,7 +181,7 @@ export class LinkStream implements ConsoleSession {
    */
   private sendWithinCredit(channel: number, bytes: Buffer): Buffer {
     while (bytes.length > 0) {
-      const size = Math.min(bytes.length, MAX_DATA_PAYLOAD, Math.floor(this.initialSendWindow / 2));
+      const size = Math.min(bytes.length, this.largestFrame);
       if (this.sendWindow.available < size + 1) break; // 1: the channel byte
       this.sendWindow.take(size + 1);
       this.link.sendData(this.id, bytes.subarray(0, size), channel);

@@ -5,6 +5,7 @@ import type { ConnectionOptions } from 'node:tls';
 import WebSocket from 'ws';
 import {
   ERROR,
+  OUTPUT_OFFSET_HEADER,
   RESIZE,
   StatusError,
   channelMessage,
@@ -12,6 +13,7 @@ import {
   encodeResize,
   exitCodeOf,
   failureStatus,
+  parseOffsetText,
   parseStatus,
   providerExecPath,
   type CloseMessage,
@@ -142,7 +144,7 @@ export class WebsocketUpstream implements Upstream {
         perMessageDeflate: false,
       });
       let outputOffset = 0;
-      ws.once('upgrade', (res) => (outputOffset = Number(res.headers['x-console-output-offset'] ?? 0) || 0));
+      ws.once('upgrade', (res) => (outputOffset = parseOffsetText(res.headers[OUTPUT_OFFSET_HEADER.toLowerCase()]) ?? 0));
       ws.once('open', () => {
         this.sockets.add(ws);
         ws.once('close', () => this.sockets.delete(ws));

@@ -2,6 +2,7 @@
 // One console session over the gateway's exec websocket, speaking v5.channel.k8s.io as any
 // Kubernetes client does: binary messages [channel][payload]. A browser cannot set an
 // Authorization header, so the token travels as the bearer subprotocol (never in the URL).
+import { parseOffsetText } from '../../protocol/output-offset.js';
 import type { Status } from '../../protocol/status.js';
 
 // The channel bytes and bearer prefix of wire contract 1 (lib/protocol has them too, but
@@ -100,7 +101,7 @@ export class ConsoleSocket {
         break;
       case OUTPUT_OFFSET: {
         const text = new TextDecoder().decode(payload);
-        if (/^\d{1,15}$/.test(text)) this.outputOffset = Number(text);
+        this.outputOffset = parseOffsetText(text) ?? this.outputOffset;
         break;
       }
       case ERROR: {
