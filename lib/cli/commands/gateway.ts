@@ -73,15 +73,12 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
     console.log(HELP);
     process.exit(0);
   }
-  const listen = /^(.*):(\d+)$/.exec(values.listen);
-  if (!listen) throw new UsageError(`--listen wants HOST:PORT or :PORT, got ${JSON.stringify(values.listen)}`);
-  const frontProxy = values['requestheader-listen'] ? /^(.*):(\d+)$/.exec(values['requestheader-listen']) : undefined;
-  if (values['requestheader-listen'] && !frontProxy) throw new UsageError(`--requestheader-listen wants HOST:PORT or :PORT, got ${JSON.stringify(values['requestheader-listen'])}`);
+  const listen = listenAddress('--listen', values.listen);
+  const frontProxy = values['requestheader-listen'] ? listenAddress('--requestheader-listen', values['requestheader-listen']) : undefined;
   if (frontProxy && (!values['requestheader-client-ca'] || !values['tls-cert'])) {
     throw new UsageError('--requestheader-listen needs --requestheader-client-ca and the gateway\'s --tls-cert/--tls-key');
   }
-  const clientCertListen = values['client-cert-listen'] ? /^(.*):(\d+)$/.exec(values['client-cert-listen']) : undefined;
-  if (values['client-cert-listen'] && !clientCertListen) throw new UsageError(`--client-cert-listen wants HOST:PORT or :PORT, got ${JSON.stringify(values['client-cert-listen'])}`);
+  const clientCertListen = values['client-cert-listen'] ? listenAddress('--client-cert-listen', values['client-cert-listen']) : undefined;
   if (clientCertListen && (!values['client-ca'] || !values['tls-cert'])) {
     throw new UsageError('--client-cert-listen needs --client-ca and the gateway\'s --tls-cert/--tls-key');
   }
@@ -101,8 +98,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
   return {
     workers: workers === 0 ? availableParallelism() : workers,
     config: {
-      host: listen[1] || '0.0.0.0',
-      port: count('--listen port', listen[2]!, 0),
+      ...listen,
       ...(values['tls-cert'] && {
         tls: { certFile: values['tls-cert'], keyFile: values['tls-key']!, ...(values['client-ca'] && { clientCaFile: values['client-ca'] }) },
       }),
@@ -121,16 +117,14 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       shutdownGraceMs: durationFlag(values['shutdown-grace'], '--shutdown-grace'),
       ...(frontProxy && {
         requestHeader: {
-          host: frontProxy[1] || '0.0.0.0',
-          port: count('--requestheader-listen port', frontProxy[2]!, 0),
+          ...frontProxy,
           clientCaFile: values['requestheader-client-ca']!,
           allowedNames: values['requestheader-allowed-names'].split(',').filter(Boolean),
         },
       }),
       ...(clientCertListen && {
         clientCertificates: {
-          host: clientCertListen[1] || '0.0.0.0',
-          port: count('--client-cert-listen port', clientCertListen[2]!, 0),
+          ...clientCertListen,
           clientCaFile: values['client-ca']!,
         },
       }),
@@ -185,6 +179,13 @@ function freePort(host: string): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** HOST:PORT, or :PORT for every address; a UsageError naming `flag` otherwise. */
+function listenAddress(flag: string, text: string): { host: string; port: number } {
+  const match = /^(.*):(\d+)$/.exec(text);
+  if (!match) throw new UsageError(`${flag} wants HOST:PORT or :PORT, got ${JSON.stringify(text)}`);
+  return { host: match[1] || '0.0.0.0', port: Number(match[2]) };
 }
 
 /** Milliseconds in a duration flag; zero is allowed (no cache, no grace). */
