@@ -34,16 +34,20 @@ async function waitForText(pattern: RegExp): Promise<void> {
   }
 }
 
-/** The status line's states and texts, polled until one matches `until` (or 15 s pass). */
+/** The status line as "state: text", polled until a line matches `until` (or 15 s pass). */
 async function watchStatus(until: RegExp): Promise<string[]> {
   const seen: string[] = [];
   const status = page.locator('#status');
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    const [state, text] = await Promise.all([status.getAttribute('data-state'), status.innerText()]);
-    const line = `${state}: ${text}`;
-    if (line !== seen.at(-1)) seen.push(line);
-    if (until.test(text)) break;
+    // State and text are two reads: a sample counts only when the state did not move between.
+    const state = await status.getAttribute('data-state');
+    const text = await status.innerText();
+    if (state === (await status.getAttribute('data-state'))) {
+      const line = `${state}: ${text}`;
+      if (line !== seen.at(-1)) seen.push(line);
+      if (until.test(line)) break;
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return seen;
@@ -65,7 +69,7 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) t.test(`${signal} of the g
   const doomed = await setup.gatewayWithSession();
   // Watched from before the kill: the state may last only the first backoff delay (≤ 250 ms),
   // shorter than Playwright's polling once it has slowed down.
-  const statusLines = watchStatus(/^Reconnected to /);
+  const statusLines = watchStatus(/^connected: Reconnected to /);
   await doomed.kill(signal);
   const seen = await statusLines;
   t.ok(seen.some((line) => /^reconnecting: Reconnecting to default\/m1… \(.+\)$/.test(line)), `the status line said it was reconnecting, and why: ${JSON.stringify(seen)}`);
