@@ -13,10 +13,10 @@ import type { Target } from '../load/target.js';
 import { BenchChild, startAll } from './child.js';
 import type { Pki } from './pki.js';
 
-export type PeerName = 'direct' | 'ws-proxy' | 'gateway' | 'gateway-ws' | 'tcp-relay' | 'socat';
+export type PeerName = 'direct' | 'ws-proxy' | 'gateway' | 'gateway-uws' | 'gateway-ws' | 'tcp-relay' | 'socat';
 
 /** In the order tables list them: the floor first, then the proxies, then the relays. */
-export const PEER_NAMES: PeerName[] = ['direct', 'ws-proxy', 'gateway', 'gateway-ws', 'tcp-relay', 'socat'];
+export const PEER_NAMES: PeerName[] = ['direct', 'ws-proxy', 'gateway', 'gateway-uws', 'gateway-ws', 'tcp-relay', 'socat'];
 
 /** Descriptors a hop process keeps for itself besides its sessions' sockets. */
 const FD_HEADROOM = 1000;
@@ -101,17 +101,22 @@ export class BenchStack {
             };
           }
           case 'gateway':
+          case 'gateway-uws':
           case 'gateway-ws': {
             const gateway = await started<GatewayReady>('gateway', {
               kubeUrl: kube.ready.url,
               caFile: pki.caFile,
               auth: options.auth,
               tls: tls && { keyFile: pki.serverKeyFile, certFile: pki.serverCertFile, clientKeyFile: pki.clientKeyFile, clientCertFile: pki.clientCertFile },
-              upstream: name === 'gateway' ? 'link' : 'websocket',
+              upstream: name === 'gateway-ws' ? 'websocket' : 'link',
+              // gateway-uws: uWS owns the port (websockets only), the arrangement before the SPDY front.
+              listenMode: name === 'gateway-uws' ? 'websocket' : 'split',
               ...(options.linksPerProvider ? { linksPerProvider: options.linksPerProvider } : {}),
             } satisfies GatewayProcessOptions, name);
             return {
-              name, hopPid: gateway.pid, hopChild: gateway, maxSessions: fdBound(name === 'gateway' ? 1 : 2),
+              name, hopPid: gateway.pid, hopChild: gateway,
+              // Sockets per session in the hop: split relays client → front → uWS (three), uWS alone holds one.
+              maxSessions: fdBound(name === 'gateway' ? 3 : name === 'gateway-uws' ? 1 : 2),
               target: { url: `${scheme}://127.0.0.1:${gateway.ready.port}`, path: 'gateway', ...clientTls },
             };
           }

@@ -1,18 +1,15 @@
 // The listener for users who authenticate with a client certificate, taken as kube-apiserver's
-// x509 authenticator takes it: the subject's CN is the user, its O values are the groups. This
-// uWS build can neither demand a certificate nor show its subject, so the listener is
-// node:https, which can. It parses every request, drops any X-Remote-* header the client sent,
-// adds the certificate's identity instead, and relays to the gateway on a private unix socket,
-// just as kube-apiserver's front proxy would. Only this path pays for the relay.
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { createServer } from 'node:https';
-import type { Socket } from 'node:net';
+// x509 authenticator takes it: the subject's CN is the user, its O values are the groups. uWS
+// can neither demand a certificate nor show its subject, so this is the HTTP front (node:tls):
+// every request's X-Remote-* headers are replaced with the certificate's identity, as
+// kube-apiserver's front proxy would send them, before the request is served (SPDY) or relayed
+// to the uWS app that trusts them (websockets, everything else).
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { refuseUpgrade } from '../link/index.js';
 import { failureStatus } from '../protocol/index.js';
 import type { Gateway } from './gateway.js';
-import { listenOn, listenPrivateApp } from './private-app.js';
+import { listenHttpFront, withoutRemoteHeaders, type IdentityPolicy } from './http-front.js';
+import { listenPrivateApp } from './private-app.js';
 
 export interface ClientCertListenerOptions {
   host: string;
@@ -29,81 +26,40 @@ export interface ClientCertListener {
   close(): Promise<void>;
 }
 
-interface CertificateIdentity {
-  user: string;
-  groups: string[];
-}
-
-const REMOTE_HEADER = /^x-remote-/i;
 /** A header value must not be able to end its line. */
 const PRINTABLE = /^[^\x00-\x1f\x7f]+$/;
 
+const certificateIdentity: IdentityPolicy = {
+  admits: () => true,
+  headers(rawHeaders, socket) {
+    const subject = (socket as TLSSocket).getPeerCertificate?.()?.subject;
+    const user = subject?.CN;
+    const groups = [subject?.O ?? []].flat().filter((group): group is string => typeof group === 'string');
+    if (typeof user !== 'string' || !PRINTABLE.test(user) || !groups.every((group) => PRINTABLE.test(group))) {
+      return failureStatus(401, 'Unauthorized: the client certificate names no user (subject CN)');
+    }
+    const headers = withoutRemoteHeaders(rawHeaders);
+    headers.push(['X-Remote-User', user]);
+    for (const group of groups) headers.push(['X-Remote-Group', group]);
+    return headers;
+  },
+};
+
 export async function listenClientCertificates(gateway: Gateway, options: ClientCertListenerOptions): Promise<ClientCertListener> {
   const app = await listenPrivateApp(gateway, 'client-cert');
-  const server = createServer({ key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true, rejectUnauthorized: true });
-
-  server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
-    const identity = certificateIdentity(client as TLSSocket);
-    if (!identity) return refuseUpgrade(client, unauthorized());
-    app.relay(client, requestHead(req, identity), head);
+  const front = await listenHttpFront(gateway, [app], {
+    host: options.host,
+    port: options.port,
+    tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true },
+    identity: certificateIdentity,
+    logger: options.logger,
   });
-
-  // Everything else (health, metrics, the page, refusals): one request at a time, each with the
-  // certificate's identity, so a pipelined request cannot carry headers of its own choosing.
-  server.on('request', (req, res) => {
-    const identity = certificateIdentity(req.socket as TLSSocket);
-    if (!identity) {
-      res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify(unauthorized()));
-      return;
-    }
-    const headers = identityHeaders(req.rawHeaders, identity).flat();
-    const upstream = httpRequest({ socketPath: app.socketPath, method: req.method, path: req.url, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  server.on('tlsClientError', (error) => options.logger.debug({ err: error }, 'client certificate TLS handshake refused'));
-  const port = await listenOn(server, options.host, options.port);
   return {
-    port,
+    port: front.port,
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
       app.close();
-      await closed;
+      await front.close();
     },
   };
 }
 
-/** The user and groups of a verified client certificate, or undefined when it names no user. */
-function certificateIdentity(socket: TLSSocket): CertificateIdentity | undefined {
-  const subject = socket.getPeerCertificate?.()?.subject;
-  const user = subject?.CN;
-  if (typeof user !== 'string' || !PRINTABLE.test(user)) return undefined;
-  const groups = [subject.O ?? []].flat().filter((group): group is string => typeof group === 'string');
-  if (!groups.every((group) => PRINTABLE.test(group))) return undefined;
-  return { user, groups };
-}
-
-/** The client's headers without any X-Remote-*, plus the certificate's identity. */
-function identityHeaders(rawHeaders: string[], identity: CertificateIdentity): [string, string][] {
-  const headers: [string, string][] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (!REMOTE_HEADER.test(rawHeaders[i]!)) headers.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
-  }
-  headers.push(['X-Remote-User', identity.user]);
-  for (const group of identity.groups) headers.push(['X-Remote-Group', group]);
-  return headers;
-}
-
-/** An upgrade request's head, rewritten with the certificate's identity. */
-function requestHead(req: IncomingMessage, identity: CertificateIdentity): string {
-  const lines = identityHeaders(req.rawHeaders, identity).map(([name, value]) => `${name}: ${value}\r\n`);
-  return `${req.method} ${req.url} HTTP/1.1\r\n${lines.join('')}\r\n`;
-}
-
-function unauthorized() {
-  return failureStatus(401, 'Unauthorized: the client certificate names no user (subject CN)');
-}

@@ -1,12 +1,14 @@
-// The listener for kube-apiserver's front proxy (the aggregated-API request-header scheme).
-// This uWS build cannot require a client certificate nor show its subject, so the listener is
-// node:tls, which can: it demands a certificate from the front-proxy CA (and, when configured,
-// one of the allowed names) and relays the bytes to a uWS app on a private unix socket. That
-// app trusts X-Remote-User; the public one never does. Only this path pays for the relay.
-import { createServer, type TLSSocket } from 'node:tls';
+// The listener for kube-apiserver's front proxy (the aggregated-API request-header scheme):
+// the way `kubectl ironcore exec` and every kubectl reach the exec endpoint through the cluster's
+// API server. It demands a certificate from the front-proxy CA (and, when configured, one of the
+// allowed names), which uWS cannot, so it is the HTTP front (node:tls): SPDY upgrades are served
+// there and websockets relayed to a uWS app that trusts X-Remote-User; the public app never does.
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Gateway } from './gateway.js';
-import { listenOn, listenPrivateApp } from './private-app.js';
+import { asSent, listenHttpFront, type IdentityPolicy } from './http-front.js';
+import { listenPrivateApp } from './private-app.js';
 
 export interface FrontProxyOptions {
   host: string;
@@ -27,24 +29,28 @@ export interface FrontProxyListener {
 
 export async function listenFrontProxy(gateway: Gateway, options: FrontProxyOptions): Promise<FrontProxyListener> {
   const app = await listenPrivateApp(gateway, 'front-proxy');
-  const server = createServer({ key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true, rejectUnauthorized: true });
-  server.on('secureConnection', (client: TLSSocket) => {
-    const name = client.getPeerCertificate().subject?.CN;
-    if (options.allowedNames.length > 0 && !options.allowedNames.includes(String(name))) {
+  const identity: IdentityPolicy = {
+    admits(socket: Socket) {
+      const name = (socket as TLSSocket).getPeerCertificate().subject?.CN;
+      if (options.allowedNames.length === 0 || options.allowedNames.includes(String(name))) return true;
       options.logger.warn({ name }, 'front proxy certificate name not allowed');
-      client.destroy();
-      return;
-    }
-    app.relay(client);
+      return false;
+    },
+    // The front proxy authenticated the user and says who it is in X-Remote-*.
+    headers: asSent,
+  };
+  const front = await listenHttpFront(gateway, [app], {
+    host: options.host,
+    port: options.port,
+    tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true },
+    identity,
+    logger: options.logger,
   });
-  server.on('tlsClientError', (error) => options.logger.debug({ err: error }, 'front proxy TLS handshake refused'));
-  const port = await listenOn(server, options.host, options.port);
   return {
-    port,
+    port: front.port,
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       app.close();
-      await closed;
+      await front.close();
     },
   };
 }

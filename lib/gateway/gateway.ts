@@ -3,16 +3,22 @@
 // answers, so every failure is a plain HTTP Status; after the upgrade, failures arrive on the
 // error channel. uWS rules: the request is read synchronously, the response may be aborted
 // while we wait (onAborted), and late writes are corked.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { GATEWAY_EXEC_ROUTE, StatusError, failureStatus } from '../protocol/index.js';
+import { refuseUpgrade } from '../link/index.js';
+import { GATEWAY_EXEC_ROUTE, StatusError, failureStatus, type ChannelProtocol, type Status } from '../protocol/index.js';
+import { acceptSpdyChannelPort, checkSpdyUpgrade, type SpdyChannelPort } from '../spdy/index.js';
 import { mountConsolePage } from '../web/index.js';
 import type { Authenticator, Authorizer, UserInfo } from './auth.js';
-import { readExecRequest, type ExecRequest } from './exec-request.js';
+import { readHttpExecRequest, readWebsocketExecRequest, type ExecRequest, type WebsocketExecRequest } from './exec-request.js';
 import { GatewayMetrics } from './metrics.js';
 import { toStatus, writeStatus } from './respond.js';
 import { GatewaySession } from './session.js';
+import { SpdyClient } from './spdy-client.js';
 import type { ProviderTarget, Upstream, UpstreamStream } from './upstream/upstream.js';
 import type { UWS } from './uws.js';
+import { WebsocketClient } from './websocket-client.js';
 
 export interface MachineResolver {
   resolve(namespace: string, machine: string): Promise<ProviderTarget & { pool?: string }>;
@@ -32,7 +38,10 @@ export interface GatewayOptions {
   openTimeoutMs?: number;
   /** Largest websocket message accepted from a client. */
   maxPayloadLength?: number;
-  /** Seconds without traffic before uWS pings and then drops a client. */
+  /**
+   * Seconds without traffic before uWS pings a client (and drops it if the ping goes unanswered):
+   * short enough that load balancers (often 60 s idle) never cut a quiet console.
+   */
   idleTimeoutSeconds?: number;
   /** Output credit is returned only while a client's send buffer is under this. */
   clientWatermark?: number;
@@ -43,12 +52,19 @@ export interface GatewayOptions {
 }
 
 interface SocketData {
-  session?: GatewaySession;
+  session: GatewaySession;
+  protocol: ChannelProtocol;
+  client?: WebsocketClient;
 }
 
 export interface Gateway {
   /** Mounts the exec endpoint, the console page (/console/), /healthz, /readyz and /metrics on `app`. */
   attach(app: UWS.TemplatedApp): void;
+  /**
+   * Serves a SPDY/3.1 exec upgrade that node:http parsed (uWS upgrades only websockets): `req`
+   * is the request on `socket` for the machine `namespace`/`machine`, `head` what followed it.
+   */
+  serveSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, machine: string): void;
   readonly metrics: GatewayMetrics;
   /** Open sessions. */
   readonly sessions: number;
@@ -59,7 +75,7 @@ export interface Gateway {
 const DEFAULTS = {
   openTimeoutMs: 10_000,
   maxPayloadLength: 1 << 20,
-  idleTimeoutSeconds: 120,
+  idleTimeoutSeconds: 32,
   clientWatermark: 64 * 1024,
 };
 
@@ -107,12 +123,38 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
+  /**
+   * Everything before the upgrade, for either protocol: authentication, authorization, lookup and
+   * the upstream open. Resolves with the session, or undefined when the caller has gone or the
+   * open was refused (the refusal has then been answered with `refuse`).
+   */
+  async function admit(request: ExecRequest, started: number, gone: () => boolean, refuse: (status: Status) => void): Promise<GatewaySession | undefined> {
+    let user: UserInfo | undefined;
+    try {
+      checkOrigin(request);
+      user = await settings.authenticator.authenticate(request.credentials);
+      const { stream, pool } = await openUpstream(request, user);
+      metrics.openSeconds.observe((performance.now() - started) / 1000);
+      if (gone()) {
+        stream.close();
+        return undefined;
+      }
+      return startSession(request, user, pool, stream);
+    } catch (error) {
+      const status = toStatus(error);
+      metrics.refused(String(status.code));
+      if (status.code === 500 && status.message === 'internal error') logger.error({ err: error }, 'console open failed unexpectedly');
+      logger.info({ user: user?.username, namespace: request.namespace, machine: request.machine, code: status.code, reason: status.reason, message: status.message }, 'console open refused');
+      if (!gone()) refuse(status);
+      return undefined;
+    }
+  }
+
   function upgrade(res: UWS.HttpResponse, req: UWS.HttpRequest, context: UWS.us_socket_context_t): void {
     const started = performance.now();
-    let request: ExecRequest;
+    let request: WebsocketExecRequest;
     try {
-      request = readExecRequest(req);
-      checkOrigin(request);
+      request = readWebsocketExecRequest(req);
     } catch (error) {
       const status = toStatus(error);
       metrics.refused(String(status.code));
@@ -121,27 +163,46 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     let aborted = false;
     res.onAborted(() => (aborted = true));
+    void admit(request, started, () => aborted, (status) => res.cork(() => writeStatus(res, status))).then((session) => {
+      if (!session) return;
+      // No headers of our own on the 101 (the output offset goes in-band, see OUTPUT_OFFSET):
+      // uWS 20.30's res.cork reads the response's state after upgrade() reallocated the socket,
+      // and with a status written first that stale read often closed the new websocket.
+      res.cork(() =>
+        res.upgrade<SocketData>({ session, protocol: request.protocol }, request.secWebSocketKey, request.protocol, request.secWebSocketExtensions, context),
+      );
+    });
+  }
 
-    void (async () => {
-      let user: UserInfo | undefined;
+  function serveSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, machine: string): void {
+    const started = performance.now();
+    const negotiated = checkSpdyUpgrade(req.headers);
+    let request: ExecRequest;
+    try {
+      if (!('protocol' in negotiated)) throw new StatusError(negotiated.code ?? 400, negotiated.message ?? 'not a SPDY/3.1 upgrade', negotiated.reason);
+      request = readHttpExecRequest(req, namespace, machine, negotiated.protocol);
+    } catch (error) {
+      const status = toStatus(error);
+      metrics.refused(String(status.code));
+      refuseUpgrade(socket, status);
+      return;
+    }
+    const protocol = negotiated.protocol;
+    let gone = false;
+    socket.once('close', () => (gone = true));
+    void admit(request, started, () => gone, (status) => refuseUpgrade(socket, status)).then(async (session) => {
+      if (!session) return;
+      const expect = { stdin: request.stdin, stdout: request.stdout ?? true, stderr: (request.stderr ?? false) && !request.tty, tty: request.tty };
+      let port: SpdyChannelPort;
       try {
-        user = await settings.authenticator.authenticate(request.credentials);
-        const { stream, pool } = await openUpstream(request, user);
-        metrics.openSeconds.observe((performance.now() - started) / 1000);
-        if (aborted) return stream.close();
-        const session = startSession(request, user, pool, stream);
-        // No headers of our own on the 101 (the output offset goes in-band, see OUTPUT_OFFSET):
-        // uWS 20.30's res.cork reads the response's state after upgrade() reallocated the socket,
-        // and with a status written first that stale read often closed the new websocket.
-        res.cork(() => res.upgrade<SocketData>({ session }, request.secWebSocketKey, request.protocol, request.secWebSocketExtensions, context));
+        port = await acceptSpdyChannelPort(socket, head, protocol, expect, { logger });
       } catch (error) {
-        const status = toStatus(error);
-        metrics.refused(String(status.code));
-        if (status.code === 500 && status.message === 'internal error') logger.error({ err: error }, 'console open failed unexpectedly');
-        logger.info({ user: user?.username, namespace: request.namespace, machine: request.machine, code: status.code, reason: status.reason, message: status.message }, 'console open refused');
-        if (!aborted) res.cork(() => writeStatus(res, status));
+        logger.info({ namespace: request.namespace, machine: request.machine, err: error }, 'SPDY client never opened its streams');
+        socket.destroy();
+        return session.clientClosed();
       }
-    })();
+      session.attach(new SpdyClient(port, session));
+    });
   }
 
   function startSession(request: ExecRequest, user: UserInfo, pool: string | undefined, stream: UpstreamStream): GatewaySession {
@@ -149,7 +210,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     const who = { user: user.username, namespace: request.namespace, machine: request.machine, pool };
     const opened = Date.now();
     const session = new GatewaySession(stream, {
-      protocol: request.protocol,
       clientWatermark: settings.clientWatermark,
       announceOffset: request.announceOffset,
       onEnd: (end) => {
@@ -168,10 +228,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
     sessions.add(session);
     metrics.sessionsActive++;
-    logger.info({ ...who, writer: stream.writer, protocol: request.protocol }, 'console session opened');
+    logger.info(
+      {
+        ...who, writer: stream.writer, protocol: request.protocol, userAgent: request.userAgent,
+        ...(request.kubectlCommand && { kubectlCommand: request.kubectlCommand }),
+        ...(request.kubectlSession && { kubectlSession: request.kubectlSession }),
+      },
+      'console session opened',
+    );
     return session;
   }
-
 
   const behavior: UWS.WebSocketBehavior<SocketData> = {
     maxPayloadLength: settings.maxPayloadLength,
@@ -180,21 +246,29 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Output is bounded by credit (window + watermark); this limit is never the one that acts.
     maxBackpressure: 64 * 1024 * 1024,
     upgrade,
-    open: (ws) => ws.getUserData().session!.attach(ws as UWS.WebSocket<unknown>),
-    message: (ws, message, isBinary) => ws.getUserData().session!.fromClient(message, isBinary),
-    drain: (ws) => ws.getUserData().session!.drained(),
-    close: (ws) => ws.getUserData().session!.clientClosed(),
+    open: (ws) => {
+      const data = ws.getUserData();
+      data.client = new WebsocketClient(ws as UWS.WebSocket<unknown>, data.protocol);
+      data.session.attach(data.client);
+    },
+    message: (ws, message, isBinary) => {
+      const data = ws.getUserData();
+      data.client!.receive(data.session, message, isBinary);
+    },
+    drain: (ws) => ws.getUserData().session.drained(),
+    close: (ws) => ws.getUserData().session.clientClosed(),
   };
 
   return {
     metrics,
+    serveSpdy,
     get sessions() {
       return sessions.size;
     },
     attach(app) {
       app.ws<SocketData>(GATEWAY_EXEC_ROUTE, behavior);
       app.any(GATEWAY_EXEC_ROUTE, (res) => {
-        writeStatus(res, failureStatus(400, 'exec requires a websocket upgrade (GET with Upgrade: websocket) and a channel.k8s.io subprotocol'));
+        writeStatus(res, failureStatus(400, 'exec requires an upgrade: a websocket (GET, Upgrade: websocket) with a channel.k8s.io subprotocol, or SPDY/3.1 (POST or GET, Upgrade: SPDY/3.1)'));
       });
       mountConsolePage(app, { logger });
       app.get('/healthz', (res) => void res.end('ok'));

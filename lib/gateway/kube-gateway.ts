@@ -31,6 +31,8 @@ export interface KubeGatewayOptions {
   /** 'link' (default): pooled multiplexed links; 'websocket': one websocket per session. */
   upstream?: 'link' | 'websocket';
   allowedOrigins?: string[];
+  /** Seconds of client silence before the gateway pings (GatewayOptions.idleTimeoutSeconds). */
+  idleTimeoutSeconds?: number;
   authCacheTtlMs?: number;
   logger: Logger;
 }
@@ -72,7 +74,10 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
           ...limits,
         });
   const authorizer = options.auth === 'none' ? allowAllAuthorizer : subjectAccessAuthorizer(reviews, { allowGetVerb: options.allowGetVerb });
-  const shared = { lookup, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins, ready: () => pools.synced };
+  const shared = {
+    lookup, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins,
+    idleTimeoutSeconds: options.idleTimeoutSeconds, ready: () => pools.synced,
+  };
   const gateway = createGateway({
     ...shared,
     authenticator: options.auth === 'none' ? anonymousAuthenticator : tokenReviewAuthenticator(reviews),

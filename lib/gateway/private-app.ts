@@ -1,31 +1,49 @@
-// The gateway on a uWS app that listens on a private unix socket, for the listeners that must be
-// node:tls because they demand a client certificate (this uWS build can neither require one nor
-// show its subject). Only those listeners' relays reach the socket, so the gateway it serves may
-// trust the X-Remote-* identity headers they pass on.
+// The gateway's uWS app on a private unix socket, behind the HTTP front (http-front.ts) that
+// every node:http(s) listener puts before it: this uWS build upgrades only websockets and can
+// neither demand a client certificate nor show its subject. Only the fronts reach the socket,
+// so the relayed-identity gateway it serves may trust the X-Remote-* headers they pass on.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Gateway } from './gateway.js';
 import { loadUws, type UWS } from './uws.js';
 
-export interface PrivateApp {
+/** Where a front relays connections: a private app's socket, in this thread or another worker's. */
+export interface RelayTarget {
   readonly socketPath: string;
   /** Pipes `client` to the app both ways, after `prefix` (a rewritten request head). */
   relay(client: Socket, ...prefix: (Buffer | string)[]): void;
+}
+
+export interface PrivateApp extends RelayTarget {
   /** Ends the relays still open and stops listening. */
   close(): void;
 }
 
-export async function listenPrivateApp(gateway: Gateway, purpose: string): Promise<PrivateApp> {
+/** Serves `gateway` on a unix socket: `socketPath`, or a new one in a private temporary folder. */
+export async function listenPrivateApp(gateway: Gateway, purpose: string, socketPath?: string): Promise<PrivateApp> {
   const uws = loadUws();
-  const dir = mkdtempSync(join(tmpdir(), `ironcore-console-${purpose}-`));
-  const socketPath = join(dir, 'gateway.sock');
+  const path = socketPath ?? join(mkdtempSync(join(tmpdir(), `ironcore-console-${purpose}-`)), 'gateway.sock');
   const app = uws.App();
   gateway.attach(app);
   const listener = await new Promise<UWS.us_listen_socket>((resolve, reject) =>
-    app.listen_unix((socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${socketPath}`))), socketPath),
+    app.listen_unix((socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${path}`))), path),
   );
+  const target = relayTarget(path);
+  return {
+    ...target,
+    close() {
+      target.cutAll();
+      uws.us_listen_socket_close(listener);
+      if (socketPath) rmSync(path, { force: true });
+      else rmSync(dirname(path), { recursive: true, force: true });
+    },
+  };
+}
+
+/** Relays to the private app listening on `socketPath`. */
+export function relayTarget(socketPath: string): RelayTarget & { cutAll(): void } {
   const relays = new Set<Socket>();
   return {
     socketPath,
@@ -40,10 +58,8 @@ export async function listenPrivateApp(gateway: Gateway, purpose: string): Promi
       client.on('close', () => inner.destroy());
       inner.on('close', () => client.destroy());
     },
-    close() {
+    cutAll() {
       for (const client of relays) client.destroy();
-      uws.us_listen_socket_close(listener);
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

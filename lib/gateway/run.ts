@@ -7,7 +7,7 @@ import { listenClientCertificates } from './client-cert-listener.js';
 import { listenFrontProxy } from './front-proxy.js';
 import type { Gateway } from './gateway.js';
 import { createKubeGateway } from './kube-gateway.js';
-import { listenGateway, type GatewayServer, type GatewayTlsFiles } from './server.js';
+import { listenGateway, type GatewayServer, type GatewayTlsFiles, type PublicListenerMode } from './server.js';
 
 /** Everything a gateway process needs; plain data, so it can be handed to worker threads. */
 export interface GatewayConfig {
@@ -24,6 +24,10 @@ export interface GatewayConfig {
   linksPerProvider: number;
   upstream: 'link' | 'websocket';
   shutdownGraceMs: number;
+  /** How the public listener is arranged (server.ts): 'split' (websockets and SPDY) or 'websocket'. */
+  listenMode: PublicListenerMode;
+  /** Set by --workers for each worker thread in split mode (ListenOptions.worker). */
+  worker?: { socketPath: string; front?: string[] };
   /** A listener for kube-apiserver's front proxy (needs `tls`; see front-proxy.ts). */
   requestHeader?: { host: string; port: number; clientCaFile: string; allowedNames: string[] };
   /** A listener for users with client certificates (needs `tls`; see client-cert-listener.ts). */
@@ -53,8 +57,14 @@ export async function runGateway(config: GatewayConfig, logger: Logger): Promise
     logger,
   });
   if (config.provider === 'insecure') logger.warn('provider links are plain TCP without authentication (--provider-insecure): development only');
-  const server = await listenGateway(kubeGateway.gateway, { host: config.host, port: config.port, tls: config.tls });
-  logger.info({ host: config.host, port: server.port, tls: Boolean(config.tls), auth: config.auth }, 'gateway listening');
+  const server = await listenGateway(kubeGateway.gateway, {
+    host: config.host, port: config.port, tls: config.tls, mode: config.listenMode, logger,
+    ...(config.worker && { worker: config.worker }),
+  });
+  const protocols = config.listenMode === 'split' ? ['websocket', 'SPDY/3.1'] : ['websocket'];
+  // A split-mode worker without the front serves its uWS app on its socket, reached through worker 0.
+  const where = config.worker && !config.worker.front ? { socket: config.worker.socketPath } : { host: config.host, port: server.port };
+  logger.info({ ...where, tls: Boolean(config.tls), auth: config.auth, protocols }, 'gateway listening');
   const relays: RelayListener[] = [];
   if (config.requestHeader) relays.push(await startFrontProxy(config, kubeGateway.relayedIdentityGateway(), logger));
   if (config.clientCertificates) relays.push(await startClientCertificates(config, kubeGateway.relayedIdentityGateway(), logger));

@@ -1,6 +1,17 @@
-// A listening gateway: a uWS App (or SSLApp) with the gateway mounted, and graceful shutdown
-// (stop accepting, let sessions finish for a grace period, then end them with a Status).
+// A listening gateway, and graceful shutdown (stop accepting, let sessions finish for a grace
+// period, then end them with a Status). Two arrangements of the public listener, because this
+// uWS build upgrades only websockets and cannot hand a socket to Node:
+//  - 'split' (default): the HTTP front (node:http(s)) owns the port, serves SPDY/3.1 exec
+//    upgrades itself and relays everything else to the uWS app on a private unix socket, so one
+//    URL serves kubectl's SPDY and every websocket client;
+//  - 'websocket': uWS owns the port (websockets only; SPDY clients get a 400 Status). The fastest
+//    websocket path, for deployments whose SPDY clients come through kube-apiserver's front proxy.
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { silentLogger } from '../link/index.js';
 import type { Gateway } from './gateway.js';
+import { bearerOnlyIdentity, listenHttpFront } from './http-front.js';
+import { listenPrivateApp, relayTarget } from './private-app.js';
 import { loadUws, type UWS } from './uws.js';
 
 const CLOSE_DRAIN_MS = 1000;
@@ -8,17 +19,26 @@ const CLOSE_DRAIN_MS = 1000;
 export interface GatewayTlsFiles {
   keyFile: string;
   certFile: string;
-  /**
-   * Client CA: uWS then refuses client certificates from other CAs. This uWS build cannot
-   * require a certificate nor show its subject, so identities still come from bearer tokens.
-   */
+  /** Client CA: client certificates from other CAs are refused (identities still come from bearer tokens). */
   clientCaFile?: string;
 }
+
+export type PublicListenerMode = 'split' | 'websocket';
 
 export interface ListenOptions {
   host: string;
   port: number;
   tls?: GatewayTlsFiles;
+  /** Default 'split' (websockets and SPDY); see the header comment. */
+  mode?: PublicListenerMode;
+  /** For the split front's TLS handshake failures (debug level). */
+  logger?: Logger;
+  /**
+   * --workers in split mode: Node cannot share a port between threads, so every worker serves its
+   * uWS app on `socketPath` and only the worker given `front` (every worker's socket) runs the
+   * front on the port, spreading websocket connections over the workers in turn.
+   */
+  worker?: { socketPath: string; front?: string[] };
 }
 
 export interface GatewayServer {
@@ -28,6 +48,32 @@ export interface GatewayServer {
 }
 
 export async function listenGateway(gateway: Gateway, options: ListenOptions): Promise<GatewayServer> {
+  const { port, stopAccepting, closeApps } = (options.mode ?? 'split') === 'split' ? await listenSplit(gateway, options) : await listenUws(gateway, options);
+  let closed = false;
+  return {
+    port,
+    async shutdown(graceMs) {
+      if (closed) return;
+      closed = true;
+      const stopped = stopAccepting();
+      await gateway.drain(graceMs);
+      // Let the Status frames just queued reach the clients: closing the app at once resets
+      // sockets that still hold them (clients saw 1006 and no Status).
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_DRAIN_MS));
+      closeApps();
+      await stopped;
+    },
+  };
+}
+
+interface Listening {
+  port: number;
+  /** Stops taking connections; resolves once the listener is closed. */
+  stopAccepting(): Promise<void>;
+  closeApps(): void;
+}
+
+async function listenUws(gateway: Gateway, options: ListenOptions): Promise<Listening> {
   const uws = loadUws();
   const app = options.tls
     ? uws.SSLApp({
@@ -42,18 +88,38 @@ export async function listenGateway(gateway: Gateway, options: ListenOptions): P
       socket ? resolve(socket) : reject(new Error(`gateway cannot listen on ${options.host}:${options.port}`)),
     ),
   );
-  let closed = false;
   return {
     port: uws.us_socket_local_port(listenSocket),
-    async shutdown(graceMs) {
-      if (closed) return;
-      closed = true;
-      uws.us_listen_socket_close(listenSocket);
-      await gateway.drain(graceMs);
-      // Let the Status frames just queued reach the clients: closing the app at once resets
-      // sockets that still hold them (clients saw 1006 and no Status).
-      await new Promise((resolve) => setTimeout(resolve, CLOSE_DRAIN_MS));
-      (app as unknown as { close?: () => void }).close?.();
+    stopAccepting: async () => uws.us_listen_socket_close(listenSocket),
+    closeApps: () => (app as unknown as { close?: () => void }).close?.(),
+  };
+}
+
+async function listenSplit(gateway: Gateway, options: ListenOptions): Promise<Listening> {
+  const app = await listenPrivateApp(gateway, 'public', options.worker?.socketPath);
+  if (options.worker && !options.worker.front) return { port: options.port, stopAccepting: async () => {}, closeApps: () => app.close() };
+  const targets = options.worker?.front ? options.worker.front.map(relayTarget) : [app];
+  const tls = options.tls;
+  const front = await listenHttpFront(gateway, targets, {
+    host: options.host,
+    port: options.port,
+    ...(tls && {
+      tls: {
+        key: readFileSync(tls.keyFile),
+        cert: readFileSync(tls.certFile),
+        ...(tls.clientCaFile && { ca: readFileSync(tls.clientCaFile) }),
+        requestCert: false,
+      },
+    }),
+    identity: bearerOnlyIdentity,
+    logger: options.logger ?? silentLogger,
+  });
+  return {
+    port: front.port,
+    stopAccepting: async () => front.stopAccepting(),
+    closeApps: () => {
+      app.close();
+      void front.close();
     },
   };
 }

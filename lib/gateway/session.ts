@@ -1,29 +1,33 @@
-// One user's console session: the client's websocket on one side, an upstream stream on the
-// other. Output is forwarded as it arrives (binary protocols: the frame's own bytes) and its
-// credit is returned only while the client keeps up, so a client that stops reading holds at
-// most a window plus a watermark of output and never slows anyone else.
+// One user's console session: the client's connection (a websocket or a SPDY remotecommand
+// session, behind ClientConnection) on one side, an upstream stream on the other. Output is
+// forwarded as it arrives (the link frame's own bytes) and its credit is returned only while the
+// client keeps up, so a client that stops reading holds at most a window plus a watermark of
+// output and never slows anyone else.
 import {
   CLOSE,
-  ERROR,
   RESIZE,
   STDIN,
-  channelMessage,
-  checkClientMessage,
-  decodeBase64Message,
-  encodeBase64Message,
-  errorChannelPayload,
   exitCodeStatus,
   failureStatus,
-  isBase64Protocol,
   outputOffsetMessage,
   parseResize,
   successStatus,
-  type ChannelProtocol,
   type CloseMessage,
   type Status,
 } from '../protocol/index.js';
 import type { UpstreamStream } from './upstream/upstream.js';
-import type { UWS } from './uws.js';
+
+/** The client's side of a session, whatever protocol it speaks. Messages are in binary channel form. */
+export interface ClientConnection {
+  /** Sends output ([1]/[2][bytes], or our [5] offset announcement). */
+  send(message: Buffer): void;
+  /** Runs `write` with the sends inside it batched into one socket write where the transport can. */
+  cork(write: () => void): void;
+  /** Output accepted but not yet written to the socket. */
+  bufferedAmount(): number;
+  /** Writes `status` on the error channel as the protocol does, then closes normally. */
+  finish(status: Status): void;
+}
 
 export interface SessionEnd {
   status: Status;
@@ -31,8 +35,7 @@ export interface SessionEnd {
   bytesOut: number;
 }
 
-export interface SessionOptions {
-  protocol: ChannelProtocol;
+export interface GatewaySessionOptions {
   /** Output credit is returned only while the client's send buffer is under this. */
   clientWatermark: number;
   /** The client asked for the output offset in-band (announceOffset=true). */
@@ -41,11 +44,12 @@ export interface SessionOptions {
 }
 
 export class GatewaySession {
-  private ws: UWS.WebSocket<unknown> | undefined;
-  private readonly text: boolean;
-  /** Output that arrived before the websocket opened. */
+  private client: ClientConnection | undefined;
+  /** Output that arrived before the client's connection was ready. */
   private early: Buffer[] = [];
-  /** Output sent while the client was over the watermark: credit owed on drain. */
+  /** The end, when it came before the client's connection was ready. */
+  private earlyEnd: Status | undefined;
+  /** Output sent while the client was over the watermark (or before it attached): credit owed. */
   private owed = 0;
   /** Output waiting for this turn's corked write. */
   private batch: Buffer[] = [];
@@ -55,38 +59,29 @@ export class GatewaySession {
 
   constructor(
     private readonly stream: UpstreamStream,
-    private readonly options: SessionOptions,
+    private readonly options: GatewaySessionOptions,
   ) {
-    this.text = isBase64Protocol(options.protocol);
     // Goes out first, before any output; it is ours, so it owes the provider no credit.
     if (options.announceOffset) this.early.push(outputOffsetMessage(stream.outputOffset));
     stream.onData((message) => this.fromProvider(message));
     stream.onClose((close) => this.providerClosed(close));
   }
 
-  /** The websocket is open: deliver what came early. */
-  attach(ws: UWS.WebSocket<unknown>): void {
-    this.ws = ws;
+  /** The client's connection is ready: deliver what came early, and return its credit. */
+  attach(client: ClientConnection): void {
+    this.client = client;
     const early = this.early;
     this.early = [];
-    ws.cork(() => {
-      for (const message of early) this.sendToClient(message);
+    client.cork(() => {
+      for (const message of early) client.send(message);
     });
-    if (this.ended) this.ws.end(1000);
+    if (this.earlyEnd) return client.finish(this.earlyEnd);
+    this.returnCredit();
   }
 
-  fromClient(data: ArrayBuffer, isBinary: boolean): void {
+  /** A message from the client in binary channel form, already checked against its protocol. */
+  fromClient(message: Buffer): void {
     if (this.ended) return;
-    let message: Buffer | Error;
-    if (this.text) {
-      message = isBinary ? new Error('binary message on a base64 protocol') : decodeBase64Message(Buffer.from(data).toString('latin1'));
-    } else {
-      // uWS reclaims `data` when this callback returns and the link may write later: copy once.
-      message = Buffer.from(new Uint8Array(data));
-    }
-    if (message instanceof Error) return this.endWith(failureStatus(400, message.message));
-    const invalid = checkClientMessage(this.options.protocol, message);
-    if (invalid) return this.endWith(failureStatus(400, invalid.message));
     const channel = message[0];
     if (channel === RESIZE) {
       const size = parseResize(message.subarray(1));
@@ -102,15 +97,12 @@ export class GatewaySession {
 
   /** The client's send buffer drained: return the credit held back. */
   drained(): void {
-    if (!this.ws || this.owed === 0 || this.ws.getBufferedAmount() >= this.options.clientWatermark) return;
-    const owed = this.owed;
-    this.owed = 0;
-    this.stream.consumed(owed);
+    this.returnCredit();
   }
 
-  /** The websocket closed (by the client, a timeout, or us). */
+  /** The client's connection closed (by the client, a timeout, or us). */
   clientClosed(): void {
-    this.ws = undefined;
+    this.client = undefined;
     this.batch = [];
     if (this.ended) return;
     this.ended = true;
@@ -126,10 +118,17 @@ export class GatewaySession {
     this.finishClient(status);
   }
 
+  private returnCredit(): void {
+    if (!this.client || this.owed === 0 || this.client.bufferedAmount() >= this.options.clientWatermark) return;
+    const owed = this.owed;
+    this.owed = 0;
+    this.stream.consumed(owed);
+  }
+
   private fromProvider(message: Buffer): void {
     this.bytesOut += message.length - 1;
-    if (!this.ws) {
-      // Before the upgrade completes the message is a view into a link chunk: keep a copy.
+    if (!this.client) {
+      // Before the client is ready the message is a view into a link chunk: keep a copy.
       this.early.push(Buffer.from(message));
       this.owed += message.length;
       return;
@@ -142,26 +141,20 @@ export class GatewaySession {
   }
 
   private readonly flushBatch = (): void => {
-    const ws = this.ws;
+    const client = this.client;
     const batch = this.batch;
-    if (!ws || batch.length === 0) return;
+    if (!client || batch.length === 0) return;
     this.batch = [];
     let bytes = 0;
-    ws.cork(() => {
+    client.cork(() => {
       for (const message of batch) {
-        this.sendToClient(message);
+        client.send(message);
         bytes += message.length;
       }
     });
-    if (ws.getBufferedAmount() < this.options.clientWatermark) this.stream.consumed(bytes);
+    if (client.bufferedAmount() < this.options.clientWatermark) this.stream.consumed(bytes);
     else this.owed += bytes;
   };
-
-  private sendToClient(message: Buffer): void {
-    const ws = this.ws!;
-    if (this.text) ws.send(encodeBase64Message(message), false);
-    else ws.send(message, true);
-  }
 
   private providerClosed(close: CloseMessage): void {
     if (this.ended) return;
@@ -172,13 +165,8 @@ export class GatewaySession {
   private finishClient(status: Status): void {
     this.flushBatch(); // the output before the end goes first
     this.options.onEnd({ status, bytesIn: this.bytesIn, bytesOut: this.bytesOut });
-    const payload = errorChannelPayload(this.options.protocol, status);
-    if (payload) {
-      const message = channelMessage(ERROR, payload);
-      if (this.ws) this.sendToClient(message);
-      else this.early.push(message);
-    }
-    this.ws?.end(1000);
+    if (this.client) this.client.finish(status);
+    else this.earlyEnd = status;
   }
 }
 

@@ -45,4 +45,5 @@ export { acceptLink, isLinkRequest } from './accept.js';
 export { refuseUpgrade } from './upgrade-refusal.js';
 export { LinkConnection, LinkClosedError, type LinkOptions } from './connection.js';
 export { SendWindow, ReceiveWindow, MAX_WINDOW } from './flow-control.js';
+export { silentLogger } from './silent-logger.js';
 export { MIN_STREAM_WINDOW, DEFAULT_STREAM_WINDOW, MAX_DATA_PAYLOAD } from './limits.js';

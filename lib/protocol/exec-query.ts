@@ -10,6 +10,9 @@ import { parseOffsetText } from './output-offset.js';
 export interface ExecQuery {
   tty: boolean;
   stdin: boolean;
+  /** As pod exec's, present only when the client passed them (SPDY clients open streams by them). */
+  stdout?: boolean;
+  stderr?: boolean;
   /** Take the write lock from whoever holds it. */
   takeover: boolean;
   /** Attach as a viewer that never takes the write lock. */
@@ -48,6 +51,8 @@ export function parseExecQuery(url: string): ExecQuery | string {
     readOnly: values.readOnly ?? false,
     noReplay: values.noReplay ?? false,
     announceOffset: values.announceOffset ?? false,
+    ...(values.stdout !== undefined && { stdout: values.stdout }),
+    ...(values.stderr !== undefined && { stderr: values.stderr }),
     ...(replayFrom !== undefined && { replayFrom }),
   };
 }

@@ -64,7 +64,7 @@ export async function observeGatewayApiUse(): Promise<GatewayApiUse> {
   const gateway = await runGateway(
     {
       host: '127.0.0.1', port: 0, kubeconfig: { paths: [kubeconfig] }, provider: 'insecure', auth: 'kube',
-      allowGetVerb: true, machineCacheTtlMs: 0, linksPerProvider: 1, upstream: 'link', shutdownGraceMs: 0,
+      allowGetVerb: true, machineCacheTtlMs: 0, linksPerProvider: 1, upstream: 'link', listenMode: 'split', shutdownGraceMs: 0,
     },
     logger,
   );

@@ -120,7 +120,7 @@ t.test('a path no route serves gets a 404 Status, not silence', async (t) => {
 t.test('a plain HTTP request to the endpoint gets 400 with a Status', async (t) => {
   const { statusCode, body } = await plainRequest(execPath('default', 'm1'), 'POST');
   t.equal(statusCode, 400);
-  t.match(JSON.parse(body), { kind: 'Status', code: 400, message: /websocket upgrade/ });
+  t.match(JSON.parse(body), { kind: 'Status', code: 400, message: /an upgrade: a websocket .* or SPDY\/3.1/ });
 });
 
 t.test('a client protocol error ends that session with 400 on the error channel', async (t) => {

@@ -1,7 +1,9 @@
 // `ironcore-console gateway`: serves the exec endpoint. With --workers N, N uWS apps in worker
 // threads share the port (the kernel spreads connections over them).
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -14,7 +16,13 @@ export const summary = 'serve the exec endpoint (the console gateway)';
 
 const HELP = `usage: ironcore-console gateway [options]
 
-  --listen HOST:PORT        address to serve (default :8443)
+  --listen HOST:PORT        address to serve (default :8443): websocket exec (GET; v5/v4/base64
+                            channel.k8s.io) and SPDY/3.1 exec (POST or GET; kubectl before 1.30,
+                            kubectl ironcore), through a node:http front that serves SPDY and relays
+                            websockets to uWS on a private socket
+  --websocket-only          serve only websockets on --listen, straight from uWS (the fastest
+                            websocket path; SPDY clients then get a 400 Status and need
+                            --requestheader-listen or --client-cert-listen, which serve both)
   --tls-cert FILE, --tls-key FILE
                             serve HTTPS/WSS (plain HTTP without them: development only)
   --client-ca FILE          refuse client certificates not signed by this CA
@@ -45,6 +53,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
     args: argv,
     options: {
       listen: { type: 'string', default: ':8443' },
+      'websocket-only': { type: 'boolean', default: false },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'client-ca': { type: 'string' },
@@ -114,6 +123,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       machineCacheTtlMs: durationFlag(values['machine-cache-ttl'], '--machine-cache-ttl'),
       linksPerProvider: count('--links-per-provider', values['links-per-provider'], 1),
       upstream: values.upstream,
+      listenMode: values['websocket-only'] ? 'websocket' : 'split',
       shutdownGraceMs: durationFlag(values['shutdown-grace'], '--shutdown-grace'),
       ...(frontProxy && {
         requestHeader: {
@@ -146,27 +156,36 @@ export async function run(argv: string[]): Promise<void> {
 
 /**
  * Starts the workers on one port. uSockets shares a port between apps only when it was asked
- * for by number, so port 0 is first resolved to a free port here.
+ * for by number, so port 0 is first resolved to a free port here. Node's listeners cannot share
+ * a port across threads: the first worker runs the node:tls relay listeners, and in split mode
+ * the front of the public port, which spreads websockets over every worker's private socket.
  */
 async function startWorkers(config: GatewayConfig, count: number, logger: Logger): Promise<() => Promise<void>> {
   const port = config.port || (await freePort(config.host));
+  const socketDir = config.listenMode === 'split' ? mkdtempSync(join(tmpdir(), 'ironcore-console-workers-')) : undefined;
+  const socketOf = (index: number) => join(socketDir!, `worker-${index}.sock`);
   const start = (index: number, port: number) =>
     new Promise<{ worker: Worker; port: number }>((resolve, reject) => {
-      // The node:tls relay listeners cannot share a port across threads: the first worker runs them.
       const { requestHeader, clientCertificates, ...shared } = config;
-      const workerConfig = index === 0 ? { ...config, port } : { ...shared, port };
+      const threadSockets = socketDir && {
+        worker: { socketPath: socketOf(index), ...(index === 0 && { front: Array.from({ length: count }, (_, i) => socketOf(i)) }) },
+      };
+      const workerConfig = index === 0 ? { ...config, port, ...threadSockets } : { ...shared, port, ...threadSockets };
       const worker = new Worker(new URL('../gateway-worker.js', import.meta.url), { workerData: { index, config: workerConfig } });
       worker.once('message', (message: { port: number }) => resolve({ worker, port: message.port }));
       worker.once('error', reject);
       worker.once('exit', (code) => code !== 0 && logger.error({ worker: index, code }, 'gateway worker exited'));
     });
-  const all = await Promise.all(Array.from({ length: count }, (_, i) => start(i, port)));
+  // Worker 0 last: its front relays to the others' sockets from its first connection on.
+  const others = await Promise.all(Array.from({ length: count - 1 }, (_, i) => start(i + 1, port)));
+  const all = [await start(0, port), ...others];
   logger.info({ workers: count, port }, 'gateway workers listening');
   return async () => {
     await Promise.all(all.map(({ worker }) => new Promise((resolve) => {
       worker.once('exit', resolve);
       worker.postMessage('stop');
     })));
+    if (socketDir) rmSync(socketDir, { recursive: true, force: true });
   };
 }
 

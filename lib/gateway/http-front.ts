@@ -1,0 +1,148 @@
+// The front every listener that serves SPDY puts before the gateway's uWS app. uWS upgrades only
+// websockets and cannot hand a socket to Node, so node:http(s) parses each request head here:
+// SPDY/3.1 exec upgrades are served in this process (gateway.serveSpdy), and everything else
+// (websocket upgrades, the page, health, metrics) is relayed to the uWS app on a private unix
+// socket. An IdentityPolicy says which connections are admitted and which X-Remote-* identity
+// headers their requests carry: none for the public listener, the front proxy's own for its
+// listener, the certificate's for the client-certificate listener.
+import { request as httpRequest, createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import { refuseUpgrade } from '../link/index.js';
+import type { Status } from '../protocol/index.js';
+import type { Gateway } from './gateway.js';
+import { listenOn, type RelayTarget } from './private-app.js';
+
+export interface IdentityPolicy {
+  /** Whether a (TLS-verified) connection may send requests at all; false closes it. */
+  admits(socket: Socket): boolean;
+  /**
+   * The header lines ([name, value] pairs) a request is passed on with, or a Status refusing it:
+   * the place where a client's own X-Remote-* headers are dropped or replaced.
+   */
+  headers(rawHeaders: string[], socket: Socket): [string, string][] | Status;
+}
+
+export interface HttpFrontOptions {
+  host: string;
+  port: number;
+  /** TLS for the listener; `requestCert` demands a certificate from `ca` (without it, one is optional). */
+  tls?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert: boolean };
+  identity: IdentityPolicy;
+  logger: Logger;
+}
+
+export interface HttpFront {
+  readonly port: number;
+  /** Stops taking connections; the ones open go on. */
+  stopAccepting(): void;
+  /** Stops taking connections and cuts those still open. */
+  close(): Promise<void>;
+}
+
+const EXEC_PATH = /^\/apis\/compute\.ironcore\.dev\/v1alpha1\/namespaces\/([^/]+)\/machines\/([^/]+)\/exec$/;
+const REMOTE_HEADER = /^x-remote-/i;
+
+/** Serves `gateway` through `apps` (the private uWS apps: this thread's, or one per worker, used in turn). */
+export async function listenHttpFront(gateway: Gateway, apps: RelayTarget[], options: HttpFrontOptions): Promise<HttpFront> {
+  const { identity, logger } = options;
+  const tls = options.tls;
+  let next = 0;
+  const pick = () => apps[next++ % apps.length]!;
+  const server: Server = tls
+    ? createHttpsServer({ key: tls.key, cert: tls.cert, ...(tls.ca && { ca: tls.ca, requestCert: true, rejectUnauthorized: tls.requestCert }) })
+    : createHttpServer();
+
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
+    // A certificate was optional, but one that was presented must verify (as uWS did with --client-ca).
+    const unverified = tls?.ca && !tls.requestCert && (socket as TLSSocket).getPeerCertificate?.()?.subject && !(socket as TLSSocket).authorized;
+    if (unverified || !identity.admits(socket)) socket.destroy();
+  });
+  server.on('tlsClientError', (error) => logger.debug({ err: error }, 'TLS handshake refused'));
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => {}); // a client gone mid-handshake; the session reports its own end
+    const headers = identity.headers(req.rawHeaders, req.socket);
+    if (!Array.isArray(headers)) return refuseUpgrade(socket, headers);
+    const path = pathOf(req);
+    const exec = EXEC_PATH.exec(path);
+    if (exec && /^spdy\//i.test(String(req.headers.upgrade))) {
+      req.rawHeaders = headers.flat();
+      return gateway.serveSpdy(req, socket, head, exec[1]!, exec[2]!);
+    }
+    pick().relay(socket as Socket, requestHead(req, headers), head);
+  });
+
+  // One request at a time, each with its own identity headers, so a pipelined request cannot
+  // carry headers of its own choosing.
+  server.on('request', (req, res) => {
+    const headers = identity.headers(req.rawHeaders, req.socket);
+    if (!Array.isArray(headers)) {
+      res.writeHead(headers.code ?? 401, { 'Content-Type': 'application/json' }).end(JSON.stringify(headers));
+      return;
+    }
+    const upstream = httpRequest({ socketPath: pick().socketPath, method: req.method, path: req.url, headers: headers.flat() }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+
+  const port = await listenOn(server, options.host, options.port);
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  const stopAccepting = () => {
+    if (server.listening) server.close();
+    server.closeIdleConnections();
+  };
+  return {
+    port,
+    stopAccepting,
+    async close() {
+      stopAccepting();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+/** The public listener's policy: every connection, and no identity but the bearer token. */
+export const bearerOnlyIdentity: IdentityPolicy = {
+  admits: () => true,
+  headers: (rawHeaders) => withoutRemoteHeaders(rawHeaders),
+};
+
+/** The client's header lines without any X-Remote-*. */
+export function withoutRemoteHeaders(rawHeaders: string[]): [string, string][] {
+  const headers: [string, string][] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (!REMOTE_HEADER.test(rawHeaders[i]!)) headers.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
+  }
+  return headers;
+}
+
+/** The request's header lines as they came. */
+export function asSent(rawHeaders: string[]): [string, string][] {
+  const headers: [string, string][] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) headers.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
+  return headers;
+}
+
+/** An upgrade request's head with `headers` instead of its own. */
+function requestHead(req: IncomingMessage, headers: [string, string][]): string {
+  return `${req.method} ${req.url} HTTP/1.1\r\n${headers.map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}

@@ -1,0 +1,61 @@
+// A session's client on a uWS websocket: the channel protocols' framing (binary, or base64
+// text) and their rules for what a client may send, in front of the protocol-free session.
+import {
+  ERROR,
+  channelMessage,
+  checkClientMessage,
+  decodeBase64Message,
+  encodeBase64Message,
+  errorChannelPayload,
+  failureStatus,
+  isBase64Protocol,
+  type ChannelProtocol,
+  type Status,
+} from '../protocol/index.js';
+import type { ClientConnection, GatewaySession } from './session.js';
+import type { UWS } from './uws.js';
+
+export class WebsocketClient implements ClientConnection {
+  private readonly text: boolean;
+
+  constructor(
+    private readonly ws: UWS.WebSocket<unknown>,
+    private readonly protocol: ChannelProtocol,
+  ) {
+    this.text = isBase64Protocol(protocol);
+  }
+
+  send(message: Buffer): void {
+    if (this.text) this.ws.send(encodeBase64Message(message), false);
+    else this.ws.send(message, true);
+  }
+
+  cork(write: () => void): void {
+    this.ws.cork(write);
+  }
+
+  bufferedAmount(): number {
+    return this.ws.getBufferedAmount();
+  }
+
+  finish(status: Status): void {
+    const payload = errorChannelPayload(this.protocol, status);
+    if (payload) this.send(channelMessage(ERROR, payload));
+    this.ws.end(1000);
+  }
+
+  /** A websocket message from the client, checked and handed to the session in binary form. */
+  receive(session: GatewaySession, data: ArrayBuffer, isBinary: boolean): void {
+    let message: Buffer | Error;
+    if (this.text) {
+      message = isBinary ? new Error('binary message on a base64 protocol') : decodeBase64Message(Buffer.from(data).toString('latin1'));
+    } else {
+      // uWS reclaims `data` when this callback returns and the link may write later: copy once.
+      message = Buffer.from(new Uint8Array(data));
+    }
+    if (message instanceof Error) return session.endWith(failureStatus(400, message.message));
+    const invalid = checkClientMessage(this.protocol, message);
+    if (invalid) return session.endWith(failureStatus(400, invalid.message));
+    session.fromClient(message);
+  }
+}
