@@ -4,6 +4,7 @@
 //  - the gateway <-> provider link frames (varint length-prefixed protobuf, zero-copy data path);
 //  - object-name validation and the URLs of both contracts.
 export * from './channel.js';
+export type { ChannelPort } from './channel-port.js';
 export * from './resize.js';
 export * from './status.js';
 export * from './subprotocol.js';

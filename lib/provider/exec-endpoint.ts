@@ -1,5 +1,6 @@
 // IEP-02's per-machine endpoint, `GET|POST /apis/compute.ironcore.dev/namespaces/{ns}/
-// machines/{name}/exec`, as a websocket with the Kubernetes channel protocol. The console is
+// machines/{name}/exec`, as a websocket with the Kubernetes channel protocols or as SPDY/3.1
+// remotecommand (what kubectl sends when ironcore-apiserver passes its upgrade through). The console is
 // attached before the upgrade, so that a machine without a console (404), an exclusive console
 // already in use (409) or a bad request (400) is answered as plain HTTP with a Status body.
 // The 101 carries `X-Console-Output-Offset`: the console output offset of the first byte of
@@ -18,10 +19,14 @@ import {
   parseExecQuery,
   parseOfferedProtocols,
   type ChannelProtocol,
+  type ExecQuery,
+  type Status,
 } from '../protocol/index.js';
 import type { UserInfo } from './backend.js';
 import type { ConsoleRegistry } from './console-registry.js';
-import { ExecSession } from './exec-session.js';
+import { EndpointSession, type EndpointSessionSettings } from './exec-session.js';
+import { WebsocketPort } from './websocket-port.js';
+import { acceptSpdyChannelPort, checkSpdyUpgrade } from '../spdy/index.js';
 import { invalidMachineRef } from './machine-ref.js';
 
 export interface ExecEndpointSettings {
@@ -79,19 +84,12 @@ export class ExecEndpoint {
     if (invalid) return refuseUpgrade(socket, failureStatus(400, invalid));
     const query = parseExecQuery(req.url ?? '');
     if (typeof query === 'string') return refuseUpgrade(socket, failureStatus(400, query));
-    const negotiated = negotiate(req);
-    if ('error' in negotiated) return refuseUpgrade(socket, failureStatus(400, negotiated.error));
-    const { protocol } = negotiated;
+    const upgrade = /^spdy\//i.test(String(req.headers.upgrade)) ? this.spdyUpgrade(req, socket, head, query) : this.websocketUpgrade(req, socket, head);
+    if (typeof upgrade !== 'function') return refuseUpgrade(socket, upgrade);
 
-    const session = new ExecSession(`exec ${namespace}/${machine}`, protocol, {
-      highWaterBytes: this.settings.highWaterBytes,
+    const session = new EndpointSession(`exec ${namespace}/${machine}`, {
       announceOffset: query.announceOffset,
-      upgrade: (outputOffset, onWebSocket) => {
-        // ws upgrades only GET; a POST upgrade (as kubectl sends to pod exec) is the same handshake otherwise.
-        req.method = 'GET';
-        this.upgradeHeaders.set(req, [`${OUTPUT_OFFSET_HEADER}: ${outputOffset}`]);
-        this.wss.handleUpgrade(req, socket, head, onWebSocket);
-      },
+      upgrade,
       refuse: (status) => refuseUpgrade(socket, status),
     });
     socket.once('close', () => session.socketClosed());
@@ -107,6 +105,28 @@ export class ExecEndpoint {
       session,
     );
     session.waitForConsole(cancel);
+  }
+
+  /** How a websocket request is upgraded once its console is attached, or a 400 Status. */
+  private websocketUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): EndpointSessionSettings['upgrade'] | Status {
+    const negotiated = negotiate(req);
+    if ('error' in negotiated) return failureStatus(400, negotiated.error);
+    return (outputOffset, onPort) => {
+      // ws upgrades only GET; a POST upgrade is the same handshake otherwise.
+      req.method = 'GET';
+      this.upgradeHeaders.set(req, [`${OUTPUT_OFFSET_HEADER}: ${outputOffset}`]);
+      this.wss.handleUpgrade(req, socket, head, (ws) => onPort(new WebsocketPort(ws, negotiated.protocol, this.settings.highWaterBytes)));
+    };
+  }
+
+  /** How a SPDY/3.1 request (kubectl through ironcore-apiserver's upgrade-aware proxy) is upgraded, or a 400 Status. */
+  private spdyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, query: ExecQuery): EndpointSessionSettings['upgrade'] | Status {
+    const negotiated = checkSpdyUpgrade(req.headers);
+    if (!('protocol' in negotiated)) return negotiated;
+    const expect = { stdin: query.stdin, stdout: query.stdout ?? true, stderr: (query.stderr ?? false) && !query.tty, tty: query.tty };
+    return (_outputOffset, onPort) => {
+      acceptSpdyChannelPort(socket, head, negotiated.protocol, expect, { highWaterBytes: this.settings.highWaterBytes }).then(onPort, () => socket.destroy());
+    };
   }
 }
 

@@ -1,36 +1,27 @@
-// One console session on IEP-02's per-machine websocket endpoint, speaking the Kubernetes
-// channel protocol: output as [1]/[2] messages, input as stdin, resize and (v5) close
-// messages, and at the end a Status on the error channel before a normal close. The console
-// is paused while the websocket's buffered amount is over the high watermark.
-import type { RawData, WebSocket } from 'ws';
+// One console session on IEP-02's per-machine endpoint, on a ChannelPort (a websocket with any
+// channel.k8s.io subprotocol, or SPDY/3.1): output as [1]/[2] messages, input as stdin, resize
+// and close (stdin EOF) messages, and at the end a Status on the error channel before a normal
+// close. The console is paused while the port is over its high-water mark.
 import {
   CLOSE,
-  ERROR,
   RESIZE,
   STDIN,
-  checkClientMessage,
-  decodeBase64Message,
-  encodeBase64Message,
-  errorChannelPayload,
   exitCodeStatus,
   failureStatus,
-  isBase64Protocol,
   outputOffsetMessage,
   parseResize,
   successStatus,
-  type ChannelProtocol,
+  type ChannelPort,
   type Status,
 } from '../protocol/index.js';
-import { badRequest, type Attachment, type ConsoleSession, type SessionOutcome } from './session.js';
+import type { Attachment, ConsoleSession, SessionOutcome } from './session.js';
 
-export interface ExecSessionSettings {
-  /** Bytes buffered on the websocket above which the console is paused. */
-  highWaterBytes: number;
+export interface EndpointSessionSettings {
   /**
    * Upgrades the request, telling the client the output offset of the session's first byte, and
-   * hands over the websocket (synchronously, or never when the handshake is invalid).
+   * hands over the port (or never, when the handshake fails; the socket's close says so).
    */
-  upgrade: (outputOffset: number, onWebSocket: (ws: WebSocket) => void) => void;
+  upgrade: (outputOffset: number, onPort: (port: ChannelPort) => void) => void;
   /** The client asked for the output offset in-band too (announceOffset=true). */
   announceOffset: boolean;
   /** Answers the request with an HTTP error, when the console cannot be attached. */
@@ -39,114 +30,83 @@ export interface ExecSessionSettings {
 
 const CHANNEL_PREFIXES = [0, 1, 2, 3].map((channel) => Buffer.of(channel));
 
-export class ExecSession implements ConsoleSession {
-  private ws: WebSocket | undefined;
+export class EndpointSession implements ConsoleSession {
+  private port: ChannelPort | undefined;
   private attachment: Attachment | undefined;
   private cancelAttach: () => void = () => {};
-  private blocked = false;
   private closed = false;
-  private readonly base64: boolean;
 
   constructor(
     readonly label: string,
-    private readonly protocol: ChannelProtocol,
-    private readonly settings: ExecSessionSettings,
-  ) {
-    this.base64 = isBase64Protocol(protocol);
-  }
+    private readonly settings: EndpointSessionSettings,
+  ) {}
 
   waitForConsole(cancel: () => void): void {
     if (!this.attachment && !this.closed) this.cancelAttach = cancel;
   }
 
-  /** The request's socket closed: before the upgrade, or when an invalid handshake was refused. */
+  /** The request's socket closed: before the upgrade, or when the handshake failed. */
   socketClosed(): void {
-    if (this.ws) return; // the websocket reports its own close
+    if (this.port) return; // the port reports its own close
     this.leave();
   }
 
   attached(attachment: Attachment): void {
     this.attachment = attachment;
-    this.settings.upgrade(attachment.outputOffset, (ws) => {
-      this.bind(ws);
+    this.settings.upgrade(attachment.outputOffset, (port) => {
+      if (this.closed) return port.close();
+      this.bind(port);
       if (this.settings.announceOffset) this.sendMessage(outputOffsetMessage(attachment.outputOffset));
     });
   }
 
   output(channel: number, chunk: Buffer): void {
-    this.send(channel, chunk);
+    if (!this.port || this.closed) return;
+    this.sendMessage(Buffer.concat([CHANNEL_PREFIXES[channel]!, chunk]));
   }
 
   inputDrained(): void {
-    this.ws?.resume();
+    this.port?.resumeInput();
   }
 
   ended(outcome: SessionOutcome): void {
     if (this.closed) return;
     this.closed = true;
     this.attachment = undefined;
-    const ws = this.ws;
-    if (!ws) return this.settings.refuse(failureStatus(outcome.code, outcome.message, outcome.reason));
-    const payload = errorChannelPayload(this.protocol, statusOf(outcome));
-    if (payload) this.send(ERROR, payload);
-    ws.close(1000);
+    if (!this.port) return this.settings.refuse(failureStatus(outcome.code, outcome.message, outcome.reason));
+    this.port.endWithStatus(statusOf(outcome));
   }
 
-  private bind(ws: WebSocket): void {
-    this.ws = ws;
-    ws.on('message', (data, isBinary) => this.receive(data, isBinary));
-    ws.on('close', () => this.leave());
-    ws.on('error', () => ws.terminate());
-  }
-
-  private send(channel: number, payload: Buffer): void {
-    const ws = this.ws;
-    if (!ws || (this.closed && channel !== ERROR)) return;
-    this.sendMessage(Buffer.concat([CHANNEL_PREFIXES[channel]!, payload]));
+  private bind(port: ChannelPort): void {
+    this.port = port;
+    port.onMessage((message) => this.receive(message));
+    port.onDrain(() => this.attachment?.setBlocked(false));
+    port.onClose(() => this.leave());
   }
 
   private sendMessage(message: Buffer): void {
-    const ws = this.ws!;
-    ws.send(this.base64 ? encodeBase64Message(message) : message, this.afterSend);
-    if (!this.blocked && ws.bufferedAmount > this.settings.highWaterBytes) {
-      this.blocked = true;
-      this.attachment?.setBlocked(true);
-    }
+    if (!this.port!.send(message)) this.attachment?.setBlocked(true);
   }
 
-  // Runs as each message reaches the socket, so the buffered amount is rechecked as it falls.
-  private readonly afterSend = (): void => {
-    if (!this.blocked || !this.ws || this.ws.bufferedAmount > this.settings.highWaterBytes / 2) return;
-    this.blocked = false;
-    this.attachment?.setBlocked(false);
-  };
-
-  private receive(data: RawData, isBinary: boolean): void {
+  private receive(message: Buffer): void {
     const attachment = this.attachment;
     if (!attachment) return;
-    const bytes = data as Buffer;
-    const message = this.base64 && !isBinary ? decodeBase64Message(bytes.toString('utf8')) : bytes;
-    if (message instanceof Error) return this.fail(message.message);
-    const invalid = checkClientMessage(this.protocol, message);
-    if (invalid) return this.fail(invalid.message);
     switch (message[0]) {
       case STDIN:
-        if (attachment.write(message.subarray(1)) === 'pending') this.ws!.pause();
+        if (attachment.write(message.subarray(1)) === 'pending') this.port!.pauseInput();
         return;
       case RESIZE: {
         const size = parseResize(message.subarray(1));
-        if (size instanceof Error) return this.fail(size.message);
+        if (size instanceof Error) {
+          this.detach();
+          this.closed = true;
+          return this.port!.endWithStatus(failureStatus(400, size.message));
+        }
         return attachment.resize(size.cols, size.rows);
       }
       case CLOSE:
         return attachment.endInput();
     }
-  }
-
-  /** The client broke the channel protocol: 400 on the error channel. */
-  private fail(message: string): void {
-    this.detach();
-    this.ended(badRequest(message));
   }
 
   private leave(): void {

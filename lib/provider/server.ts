@@ -118,7 +118,7 @@ export function createProviderServer(options: ProviderServerOptions): ProviderSe
     const status =
       subjectRefusal(req.socket) ??
       (isLinkRequest(req) || exec.matches(pathOf(req))
-        ? failureStatus(400, `${pathOf(req)} needs an HTTP upgrade (${isLinkRequest(req) ? 'the console link' : 'a websocket'})`)
+        ? failureStatus(400, `${pathOf(req)} needs an HTTP upgrade (${isLinkRequest(req) ? 'the console link' : 'a websocket or SPDY/3.1'})`)
         : failureStatus(404, `${pathOf(req)} not found; this provider serves ${LINK_PATH} and the per-machine exec endpoint`));
     res.writeHead(status.code!, { 'Content-Type': 'application/json' }).end(JSON.stringify(status));
   });
