@@ -7,7 +7,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import WebSocket from 'ws';
 import {
-  CHANNEL_PROTOCOLS,
   CLIENT_CHANNEL_OFFER,
   ChannelProtocolError,
   ERROR,
@@ -163,11 +162,6 @@ function closeFromStatus(status: Status): CloseMessage {
   return { code: status.code ?? 500, reason: status.reason ?? '', message: status.message ?? '' };
 }
 
-/** The protocol a provider picked; none at all means the original one, as client-go falls back. */
-function pickedProtocol(picked: string): ChannelProtocol {
-  return CHANNEL_PROTOCOLS.find((p) => p === picked) ?? 'channel.k8s.io';
-}
-
 export class WebsocketUpstream implements Upstream {
   private readonly sockets = new Set<WebSocket>();
 
@@ -198,7 +192,9 @@ export class WebsocketUpstream implements Upstream {
       ws.once('open', () => {
         this.sockets.add(ws);
         ws.once('close', () => this.sockets.delete(ws));
-        resolve(new WebsocketStream(ws, pickedProtocol(ws.protocol), Boolean(request.stdin) && !request.readOnly, outputOffset, this.options));
+        // ws fails a handshake that picks no subprotocol, or one we did not offer.
+        const protocol = ws.protocol as ChannelProtocol;
+        resolve(new WebsocketStream(ws, protocol, Boolean(request.stdin) && !request.readOnly, outputOffset, this.options));
       });
       ws.once('unexpected-response', (req, res) => {
         const chunks: Buffer[] = [];
