@@ -120,7 +120,7 @@ t.test('a provider with only the original protocol: no resize, a failure by its 
   t.same(fixture.picked, ['channel.k8s.io', 'channel.k8s.io']);
 });
 
-t.test('a client that leaves ends the shell behind the machinepoollet', async (t) => {
+t.test('a client that leaves closes its websocket to the machinepoollet', async (t) => {
   const fixture = await pool('leave-pool');
   const session = new SessionReader(connect(stack, 'default', 'leave-pool-m', { token: ALICE }));
   await session.opened();
