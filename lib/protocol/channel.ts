@@ -2,7 +2,7 @@
 // [channel byte][payload]; the base64 protocols carry text: the channel as an ASCII digit,
 // then the payload in standard base64. Internally a message is always the binary form, so the
 // gateway forwards binary-protocol messages as they are and converts only base64 ones.
-import { type ChannelProtocol, supportsHalfClose } from './subprotocol.js';
+import { type ChannelProtocol, hasJsonStatus, supportsHalfClose } from './subprotocol.js';
 import { parseOffsetText } from './output-offset.js';
 import type { Status } from './status.js';
 
@@ -76,11 +76,28 @@ export function errorChannelPayload(protocol: ChannelProtocol, status: Status): 
   // v4 and v5 write the Status as JSON, as the kubelet marshals status.Status(): no type meta,
   // but the code when there is one (a client tells a 503 "reconnect" from a final failure by
   // it); the original protocols wrote only a failure's message.
-  if (protocol.startsWith('v4.') || protocol.startsWith('v5.')) {
+  if (hasJsonStatus(protocol)) {
     const { kind: _kind, apiVersion: _apiVersion, ...channelStatus } = status;
     return Buffer.from(JSON.stringify(channelStatus));
   }
   return status.status === 'Success' ? undefined : Buffer.from(status.message ?? '');
+}
+
+/**
+ * The Status a server wrote on the error channel, read the way errorChannelPayload writes it:
+ * v4 and v5 a Status as JSON, the original protocols a failure's message as text (and nothing
+ * on success, so there a clean close without it is the success).
+ */
+export function parseErrorChannel(protocol: ChannelProtocol, payload: Uint8Array): Status | ChannelProtocolError {
+  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8');
+  if (!hasJsonStatus(protocol)) return { metadata: {}, status: 'Failure', message: text };
+  try {
+    const value = JSON.parse(text) as Partial<Status> | null;
+    if (typeof value === 'object' && value && (value.status === 'Success' || value.status === 'Failure')) return value as Status;
+  } catch {
+    // not JSON: the error below
+  }
+  return new ChannelProtocolError(`the error channel over ${protocol} carries no Status: ${JSON.stringify(text.slice(0, 200))}`);
 }
 
 /** Builds the binary form [channel][payload] (copies: for control messages, not console data). */

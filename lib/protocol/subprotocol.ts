@@ -14,6 +14,25 @@ export const CHANNEL_PROTOCOLS = [
 
 export type ChannelProtocol = (typeof CHANNEL_PROTOCOLS)[number];
 
+/**
+ * What we offer, best first, when we are the client of a server we do not know (the gateway's
+ * websocket upstream): all of them in one handshake, since a server picks one (the kubelet's and
+ * IronCore's machinepoollet's wsstream take the first offered that they speak), and each
+ * version's semantics follow from the one picked. Binary before base64: same semantics, less work.
+ */
+export const CLIENT_CHANNEL_OFFER: readonly ChannelProtocol[] = [
+  'v5.channel.k8s.io',
+  'v4.channel.k8s.io',
+  'v4.base64.channel.k8s.io',
+  'channel.k8s.io',
+  'base64.channel.k8s.io',
+];
+
+/** v4 and v5 write the error channel's Status as JSON (with exit codes); the originals, a failure's text. */
+export function hasJsonStatus(protocol: ChannelProtocol): boolean {
+  return protocol.startsWith('v4.') || protocol.startsWith('v5.');
+}
+
 export const BEARER_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
 
 export function isBase64Protocol(protocol: ChannelProtocol): boolean {

@@ -34,6 +34,17 @@ t.test('websocket upstream: bulk output arrives whole and in order', async (t) =
   ws.close();
 });
 
+t.test("websocket upstream: a provider's Status about the console keeps its code", async (t) => {
+  const exclusive = await startStack({ sharing: 'exclusive', gateway: { upstream: 'websocket' } });
+  t.teardown(() => exclusive.close());
+  const first = new SessionReader(connect(exclusive, 'default', 'm1', { token: ALICE }));
+  await first.opened();
+  const { code, status } = await refusal(connect(exclusive, 'default', 'm1', { token: ALICE }));
+  t.equal(code, 409, 'an exclusive console in use is a Conflict, as over the link');
+  t.match(status, { code: 409, reason: 'Conflict' });
+  first.ws.close();
+});
+
 t.test('websocket upstream: an unreachable provider is a 503 Status', async (t) => {
   await stack.provider.close(false);
   const { code, status } = await refusal(connect(stack, 'default', 'm1', { token: ALICE }));

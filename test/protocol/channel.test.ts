@@ -14,6 +14,7 @@ import {
   exitCodeOf,
   exitCodeStatus,
   failureStatus,
+  parseErrorChannel,
   parseResize,
   successStatus,
 } from '../../lib/protocol/index.js';
@@ -114,4 +115,29 @@ t.test('error channel Status matches what the kubelet writes', async (t) => {
   t.equal(exitCodeOf(exit), 3);
   t.equal(exitCodeOf(successStatus()), 0);
   t.equal(exitCodeOf(failureStatus(500, 'boom')), undefined);
+});
+
+t.test('the error channel reads back what each protocol writes', async (t) => {
+  const statuses = [successStatus(), exitCodeStatus(3), failureStatus(503, 'provider shutting down')];
+  for (const protocol of CHANNEL_PROTOCOLS) {
+    for (const status of statuses) {
+      const payload = errorChannelPayload(protocol, status);
+      if (!payload) {
+        t.equal(status.status, 'Success', `${protocol} leaves out only a success`);
+        continue;
+      }
+      const read = parseErrorChannel(protocol, payload);
+      if (read instanceof ChannelProtocolError) {
+        t.fail(`${protocol}: ${read.message}`);
+        continue;
+      }
+      t.equal(read.status, status.status, protocol);
+      t.equal(read.message, status.message, protocol);
+      if (protocol.startsWith('v')) t.equal(exitCodeOf(read), exitCodeOf(status), `${protocol} carries the exit code`);
+    }
+  }
+  t.type(parseErrorChannel('v4.channel.k8s.io', Buffer.from('exit status 3')), ChannelProtocolError, 'v4 text is not a Status');
+  t.type(parseErrorChannel('v5.channel.k8s.io', Buffer.from('{"status":"Maybe"}')), ChannelProtocolError);
+  t.type(parseErrorChannel('v5.channel.k8s.io', Buffer.from('null')), ChannelProtocolError);
+  t.same(parseErrorChannel('channel.k8s.io', Buffer.from('exit status 3')), { metadata: {}, status: 'Failure', message: 'exit status 3' });
 });
