@@ -5,6 +5,7 @@
 import { type ChannelProtocol, supportsHalfClose } from './subprotocol.js';
 import { parseOffsetText } from './output-offset.js';
 import type { Status } from './status.js';
+import type { SpdyChannelProtocol } from './spdy/channel-protocols.js';
 
 export const STDIN = 0;
 export const STDOUT = 1;
@@ -72,8 +73,8 @@ export function checkClientMessage(protocol: ChannelProtocol, message: Uint8Arra
 
 
 /** The bytes or text to write on the error channel for `status`, in the form the protocol uses. */
-export function errorChannelPayload(protocol: ChannelProtocol, status: Status): Buffer | undefined {
-  // v4 and v5 write the Status as JSON, as the kubelet marshals status.Status(): no type meta,
+export function errorChannelPayload(protocol: ChannelProtocol | SpdyChannelProtocol, status: Status): Buffer | undefined {
+  // v4 and v5 (websocket or SPDY) write the Status as JSON, as the kubelet marshals status.Status(): no type meta,
   // but the code when there is one (a client tells a 503 "reconnect" from a final failure by
   // it); the original protocols wrote only a failure's message.
   if (protocol.startsWith('v4.') || protocol.startsWith('v5.')) {
