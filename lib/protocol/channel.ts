@@ -74,9 +74,10 @@ export function checkClientMessage(protocol: ChannelProtocol, message: Uint8Arra
 
 /** The bytes or text to write on the error channel for `status`, in the form the protocol uses. */
 export function errorChannelPayload(protocol: ChannelProtocol | SpdyChannelProtocol, status: Status): Buffer | undefined {
-  // v4 and v5 (websocket or SPDY) write the Status as JSON, as the kubelet marshals status.Status(): no type meta,
-  // but the code when there is one (a client tells a 503 "reconnect" from a final failure by
-  // it); the original protocols wrote only a failure's message.
+  // v4 and v5 (websocket or SPDY) write the Status as JSON, as the kubelet marshals
+  // status.Status(): no type meta, but the code when there is one (a client tells a 503
+  // "reconnect" from a final failure by it); the original protocols wrote only a failure's
+  // message (v2 and v3 too: only v4 changed the error stream).
   if (protocol.startsWith('v4.') || protocol.startsWith('v5.')) {
     const { kind: _kind, apiVersion: _apiVersion, ...channelStatus } = status;
     return Buffer.from(JSON.stringify(channelStatus));

@@ -74,7 +74,8 @@ export class SpdyChannelPortImpl implements SpdyChannelPort {
   }
 
   send(message: Uint8Array): boolean {
-    if (message.length === 0 || this.ended) return false;
+    // After the end nothing more goes out; saying false would have the caller wait for a drain.
+    if (message.length === 0 || this.ended) return true;
     const payload = message.subarray(1);
     const channel = message[0];
     if (this.role === 'server') {

@@ -74,6 +74,8 @@ export class SpdyConnection implements SpdyStreamOwner {
   /** The highest stream id the peer opened (0: none yet). */
   private lastPeerStreamId = 0;
   private sentGoAway = false;
+  /** After a session error the framing is lost: what still arrives is dropped unread. */
+  private discarding = false;
   private peerGoneAway = false;
   private ungrantedSession = 0;
   private userPaused = false;
@@ -227,7 +229,7 @@ export class SpdyConnection implements SpdyStreamOwner {
   // --- receiving ---
 
   private receive(chunk: Buffer): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.discarding) return;
     this.lastActivity = Date.now();
     let frames: SpdyFrame[];
     try {
@@ -407,6 +409,7 @@ export class SpdyConnection implements SpdyStreamOwner {
   private fail(error: SpdyProtocolError): void {
     this.logger.warn({ err: error, remote: (this.socket as { remoteAddress?: string }).remoteAddress }, 'SPDY peer broke the protocol');
     this.closeError ??= error;
+    this.discarding = true;
     this.sendGoAway(error.goAwayStatus);
     this.beginClosing();
   }

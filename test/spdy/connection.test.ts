@@ -1,6 +1,7 @@
 // SpdyConnection on real TCP sockets, driven by a raw peer that writes frames byte by byte as
 // it likes (good ones with the codec, bad ones by hand) and reads what comes back.
 import t, { type Test } from 'tap';
+import fc from 'fast-check';
 import net, { type AddressInfo } from 'node:net';
 import { constants, deflateSync } from 'node:zlib';
 import {
@@ -261,4 +262,40 @@ t.test('two SpdyConnections: streams both ways, FIN half-closes, close() is clea
   client.close();
   t.equal(await clientClosed, undefined);
   t.equal(await serverClosed, undefined, 'the server saw GOAWAY OK');
+});
+
+t.test('fuzz: whatever one peer sends, only its connection ends and the server serves the next', async (t) => {
+  const { peer, sides, first } = await setup(t, { maxFrameSize: 4096 });
+  first.socket.end();
+  const compressor = new SpdyHeaderCompressor();
+  const valid = Buffer.concat([
+    encodeSpdySynStream(1, { streamtype: 'stdin' }, compressor),
+    data(1, Buffer.from('payload')),
+    encodeSpdySynStream(3, { streamtype: 'resize' }, compressor),
+    encodeSpdyPing(5),
+    data(3, Buffer.alloc(0), true),
+  ]);
+  const inputs = fc.oneof(
+    fc.uint8Array({ maxLength: 600 }).map((bytes) => Buffer.from(bytes)),
+    fc.array(fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }).map((flips) => {
+      const copy = Buffer.from(valid);
+      for (const [at, value] of flips) copy[at] = value;
+      return copy;
+    }),
+  );
+  await fc.assert(
+    fc.asyncProperty(inputs, async (input) => {
+      const before = sides.length;
+      const attacker = await peer();
+      attacker.send(input);
+      attacker.socket.end();
+      await waitUntil(() => sides.length > before);
+      await sides[before]!.closed;
+      return true;
+    }),
+    { numRuns: 60 },
+  );
+  const after = await peer();
+  after.send(encodeSpdyPing(1));
+  t.same(await after.frame('ping'), { type: 'ping', id: 1 }, 'still serving');
 });
