@@ -109,6 +109,8 @@ export class SpdyConnection implements SpdyStreamOwner {
       if (this.state === 'closed') return;
       if (head?.length) this.receive(head);
       socket.on('data', (chunk: Buffer) => this.receive(chunk));
+      // An upgraded socket may come paused; a 'data' listener alone would not start it then.
+      if (!this.userPaused && !this.writePaused) socket.resume();
     });
   }
 

@@ -9,15 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueServerCert, makeCA } from '../fixtures/certs.js';
 import { startKubectlFront } from '../fixtures/kubectl-front.js';
-import { KUBECTL_1_20, findKubectl120, findModernKubectl, kubectlExec, kubectlExecTty, skipWithoutKubectl, writeKubeconfig } from '../fixtures/kubectl.js';
+import { findKubectl120, findModernKubectl, kubectlExec, kubectlExecTty, skipWithoutKubectl120, skipWithoutModernKubectl, writeKubeconfig } from '../fixtures/kubectl.js';
 import { startSpdyExecServer } from '../fixtures/spdy-exec-server.js';
 
 const TOKEN = 'kubectl-test-token';
 const kubectl120 = findKubectl120();
 const modern = findModernKubectl();
 const clients = [
-  { name: 'kubectl 1.20', kubectl: kubectl120, env: {} as Record<string, string>, skip: skipWithoutKubectl(kubectl120, KUBECTL_1_20) },
-  { name: 'kubectl >= 1.30 over SPDY', kubectl: modern, env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' }, skip: skipWithoutKubectl(modern, 'kubectl >= 1.30 at /usr/bin/kubectl') },
+  { name: 'kubectl 1.20', kubectl: kubectl120, env: {} as Record<string, string>, skip: skipWithoutKubectl120 },
+  { name: 'kubectl >= 1.30 over SPDY', kubectl: modern, env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' }, skip: skipWithoutModernKubectl },
 ];
 
 const ca = await makeCA();
@@ -72,7 +72,7 @@ for (const client of clients) {
   });
 }
 
-t.test('kubectl >= 1.30 in its default mode falls back to SPDY when the websocket upgrade is refused', { skip: skipWithoutKubectl(modern, 'kubectl >= 1.30 at /usr/bin/kubectl') }, async (t) => {
+t.test('kubectl >= 1.30 in its default mode falls back to SPDY when the websocket upgrade is refused', { skip: skipWithoutModernKubectl }, async (t) => {
   const before = front.requests.length;
   const result = await kubectlExec({ kubectl: modern!, kubeconfig, pod: 'm1', command: ['sh', '-c', 'echo fallback'] });
   t.same(result, { stdout: 'fallback\n', stderr: '', code: 0 });
