@@ -5,6 +5,7 @@
 import { type ChannelProtocol, hasJsonStatus, supportsHalfClose } from './subprotocol.js';
 import { parseOffsetText } from './output-offset.js';
 import type { Status } from './status.js';
+import type { SpdyChannelProtocol } from './spdy/channel-protocols.js';
 
 export const STDIN = 0;
 export const STDOUT = 1;
@@ -72,10 +73,11 @@ export function checkClientMessage(protocol: ChannelProtocol, message: Uint8Arra
 
 
 /** The bytes or text to write on the error channel for `status`, in the form the protocol uses. */
-export function errorChannelPayload(protocol: ChannelProtocol, status: Status): Buffer | undefined {
-  // v4 and v5 write the Status as JSON, as the kubelet marshals status.Status(): no type meta,
-  // but the code when there is one (a client tells a 503 "reconnect" from a final failure by
-  // it); the original protocols wrote only a failure's message.
+export function errorChannelPayload(protocol: ChannelProtocol | SpdyChannelProtocol, status: Status): Buffer | undefined {
+  // v4 and v5 (websocket or SPDY) write the Status as JSON, as the kubelet marshals
+  // status.Status(): no type meta, but the code when there is one (a client tells a 503
+  // "reconnect" from a final failure by it); the original protocols wrote only a failure's
+  // message (v2 and v3 too: only v4 changed the error stream).
   if (hasJsonStatus(protocol)) {
     const { kind: _kind, apiVersion: _apiVersion, ...channelStatus } = status;
     return Buffer.from(JSON.stringify(channelStatus));
@@ -88,7 +90,7 @@ export function errorChannelPayload(protocol: ChannelProtocol, status: Status): 
  * v4 and v5 a Status as JSON, the original protocols a failure's message as text (and nothing
  * on success, so there a clean close without it is the success).
  */
-export function parseErrorChannel(protocol: ChannelProtocol, payload: Uint8Array): Status | ChannelProtocolError {
+export function parseErrorChannel(protocol: ChannelProtocol | SpdyChannelProtocol, payload: Uint8Array): Status | ChannelProtocolError {
   const text = Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8');
   if (!hasJsonStatus(protocol)) return { metadata: {}, status: 'Failure', message: text };
   try {

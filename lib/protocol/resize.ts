@@ -37,3 +37,32 @@ function dimension(object: Record<string, unknown>, key: string): number | Chann
 export function encodeResize(size: TerminalSize): string {
   return JSON.stringify({ Width: size.cols, Height: size.rows });
 }
+
+/** The longest resize object accepted on a SPDY resize stream. */
+const MAX_RESIZE_LINE = 1024;
+
+/**
+ * The SPDY resize stream: a sequence of JSON objects, each on its own line (client-go writes
+ * them with json.Encoder). Yields each object's bytes once it is whole and valid.
+ */
+export class ResizeStreamReader {
+  private pending: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Array<Buffer | ChannelProtocolError> {
+    const out: Array<Buffer | ChannelProtocolError> = [];
+    let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    for (let newline = data.indexOf(0x0a); newline !== -1; newline = data.indexOf(0x0a)) {
+      const line = data.subarray(0, newline);
+      data = data.subarray(newline + 1);
+      if (line.toString('latin1').trim() === '') continue;
+      const size = parseResize(line);
+      out.push(size instanceof ChannelProtocolError ? size : line);
+    }
+    if (data.length > MAX_RESIZE_LINE) {
+      out.push(new ChannelProtocolError(`resize message longer than ${MAX_RESIZE_LINE} bytes`));
+      data = Buffer.alloc(0);
+    }
+    this.pending = Buffer.from(data);
+    return out;
+  }
+}

@@ -2,6 +2,7 @@
 // subprotocol browsers use because they cannot set an Authorization header. The token parsing
 // follows kube-apiserver's websocket protocol authenticator.
 import { isUtf8 } from 'node:buffer';
+import type { SpdyChannelProtocol } from './spdy/channel-protocols.js';
 
 /** Channel protocols in the server's order of preference. */
 export const CHANNEL_PROTOCOLS = [
@@ -29,7 +30,7 @@ export const CLIENT_CHANNEL_OFFER: readonly ChannelProtocol[] = [
 ];
 
 /** v4 and v5 write the error channel's Status as JSON (with exit codes); the originals, a failure's text. */
-export function hasJsonStatus(protocol: ChannelProtocol): boolean {
+export function hasJsonStatus(protocol: ChannelProtocol | SpdyChannelProtocol): boolean {
   return protocol.startsWith('v4.') || protocol.startsWith('v5.');
 }
 
