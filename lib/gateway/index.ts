@@ -2,7 +2,7 @@
 // can mount, with pluggable lookup, authentication and authorization; listenGateway serves
 // them; LinkPool (default) and the websocket upstream carry sessions to providers.
 export { createGateway, type Gateway, type GatewayOptions, type MachineResolver } from './gateway.js';
-export { createKubeGateway, type KubeGateway, type KubeGatewayOptions } from './kube-gateway.js';
+export { createKubeGateway, type KubeGateway, type KubeGatewayOptions, type UpstreamMode } from './kube-gateway.js';
 export { runGateway, type GatewayConfig, type RunningGateway } from './run.js';
 export { listenFrontProxy, type FrontProxyListener, type FrontProxyOptions } from './front-proxy.js';
 export { listenClientCertificates, type ClientCertListener, type ClientCertListenerOptions } from './client-cert-listener.js';
@@ -20,5 +20,6 @@ export {
 } from './auth.js';
 export { LinkPool, type LinkPoolOptions } from './upstream/link-pool.js';
 export { WebsocketUpstream, type WebsocketUpstreamOptions } from './upstream/websocket-upstream.js';
+export { SpdyUpstream, type SpdyUpstreamOptions } from './upstream/spdy-upstream.js';
 export type { Upstream, UpstreamStream, ProviderTarget } from './upstream/upstream.js';
 export { loadUws } from './uws.js';

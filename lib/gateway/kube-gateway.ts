@@ -15,6 +15,7 @@ import {
 import { createGateway, type Gateway } from './gateway.js';
 import { LinkPool } from './upstream/link-pool.js';
 import type { Upstream } from './upstream/upstream.js';
+import { SpdyUpstream } from './upstream/spdy-upstream.js';
 import { WebsocketUpstream } from './upstream/websocket-upstream.js';
 
 export interface KubeGatewayOptions {
@@ -28,14 +29,20 @@ export interface KubeGatewayOptions {
   machineCacheTtlMs?: number;
   addressPreference?: string[];
   linksPerProvider?: number;
-  /** 'link' (default): pooled multiplexed links; 'websocket': one websocket per session. */
-  upstream?: 'link' | 'websocket';
+  /**
+   * 'link' (default): pooled multiplexed links; 'websocket': one websocket per session (v5, else
+   * v4 and older: what IronCore's machinepoollet speaks); 'spdy': one SPDY/3.1 connection per
+   * session, POST, as ironcore-apiserver reaches the machinepoollet.
+   */
+  upstream?: UpstreamMode;
   allowedOrigins?: string[];
   /** Seconds of client silence before the gateway pings (GatewayOptions.idleTimeoutSeconds). */
   idleTimeoutSeconds?: number;
   authCacheTtlMs?: number;
   logger: Logger;
 }
+
+export type UpstreamMode = 'link' | 'websocket' | 'spdy';
 
 export interface KubeGateway {
   gateway: Gateway;
@@ -61,18 +68,7 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
     options.logger.warn('authentication and authorization are OFF (--auth=none): anyone who reaches this gateway can open any console. Development only.');
   }
   const limits = { window: DEFAULT_STREAM_WINDOW, stdinHoldBytes: 1 << 20 };
-  const upstream: Upstream =
-    options.upstream === 'websocket'
-      ? new WebsocketUpstream({ tls: options.providerTls, ...limits })
-      : new LinkPool({
-          tls: options.providerTls,
-          linksPerProvider: options.linksPerProvider ?? 2,
-          connectTimeoutMs: 5000,
-          pingIntervalMs: 10_000,
-          pingTimeoutMs: 30_000,
-          logger: options.logger,
-          ...limits,
-        });
+  const upstream = createUpstream(options, limits);
   const authorizer = options.auth === 'none' ? allowAllAuthorizer : subjectAccessAuthorizer(reviews, { allowGetVerb: options.allowGetVerb });
   const shared = {
     lookup, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins,
@@ -91,4 +87,23 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
       client.close();
     },
   };
+}
+
+function createUpstream(options: KubeGatewayOptions, limits: { window: number; stdinHoldBytes: number }): Upstream {
+  switch (options.upstream ?? 'link') {
+    case 'websocket':
+      return new WebsocketUpstream({ tls: options.providerTls, ...limits });
+    case 'spdy':
+      return new SpdyUpstream({ tls: options.providerTls, ...limits });
+    case 'link':
+      return new LinkPool({
+        tls: options.providerTls,
+        linksPerProvider: options.linksPerProvider ?? 2,
+        connectTimeoutMs: 5000,
+        pingIntervalMs: 10_000,
+        pingTimeoutMs: 30_000,
+        logger: options.logger,
+        ...limits,
+      });
+  }
 }

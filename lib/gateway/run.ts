@@ -6,7 +6,7 @@ import { loadInCluster, loadKubeconfig, type KubeConfig } from '../kube/index.js
 import { listenClientCertificates } from './client-cert-listener.js';
 import { listenFrontProxy } from './front-proxy.js';
 import type { Gateway } from './gateway.js';
-import { createKubeGateway } from './kube-gateway.js';
+import { createKubeGateway, type UpstreamMode } from './kube-gateway.js';
 import { listenGateway, type GatewayServer, type GatewayTlsFiles, type PublicListenerMode } from './server.js';
 
 /** Everything a gateway process needs; plain data, so it can be handed to worker threads. */
@@ -22,7 +22,7 @@ export interface GatewayConfig {
   allowedOrigins?: string[];
   machineCacheTtlMs: number;
   linksPerProvider: number;
-  upstream: 'link' | 'websocket';
+  upstream: UpstreamMode;
   shutdownGraceMs: number;
   /** How the public listener is arranged (server.ts): 'split' (websockets and SPDY) or 'websocket'. */
   listenMode: PublicListenerMode;

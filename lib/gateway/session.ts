@@ -7,10 +7,10 @@ import {
   CLOSE,
   RESIZE,
   STDIN,
-  exitCodeStatus,
   failureStatus,
   outputOffsetMessage,
   parseResize,
+  statusFromClose,
   successStatus,
   type CloseMessage,
   type Status,
@@ -168,14 +168,4 @@ export class GatewaySession {
     if (this.client) this.client.finish(status);
     else this.earlyEnd = status;
   }
-}
-
-/** The Status a provider's Close becomes on the user's error channel. */
-export function statusFromClose(close: CloseMessage): Status {
-  const code = close.code ?? 500;
-  if (close.exitCode !== undefined && close.exitCode !== null) {
-    return close.exitCode === 0 ? successStatus() : exitCodeStatus(close.exitCode);
-  }
-  if (code === 200) return successStatus();
-  return failureStatus(code, close.message || 'console session ended', close.reason || undefined);
 }

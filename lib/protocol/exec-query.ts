@@ -76,6 +76,7 @@ function parseBoolean(raw: string): boolean | undefined {
 export function encodeExecQuery(query: ExecQuery): string {
   const params = new URLSearchParams();
   for (const name of ['tty', 'stdin', 'takeover', 'readOnly', 'noReplay'] as const) params.set(name, String(query[name]));
+  for (const name of ['stdout', 'stderr'] as const) if (query[name] !== undefined) params.set(name, String(query[name]));
   if (query.replayFrom !== undefined) params.set('replayFrom', String(query.replayFrom));
   if (query.announceOffset) params.set('announceOffset', 'true');
   return params.toString();

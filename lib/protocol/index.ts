@@ -8,6 +8,7 @@ export * from './channel.js';
 export type { ChannelPort } from './channel-port.js';
 export * from './resize.js';
 export * from './status.js';
+export * from './close-status.js';
 export * from './subprotocol.js';
 export * from './names.js';
 export * from './paths.js';

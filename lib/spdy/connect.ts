@@ -32,6 +32,8 @@ export interface SpdyConnectOptions {
   tty: boolean;
   /** For the upgrade and the stream replies together (default 30 s). */
   timeoutMs?: number;
+  /** The error a refused upgrade becomes (default: a StatusError with the peer's code and message). */
+  refusal?: (code: number, reasonPhrase: string, body: string) => Error;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -77,7 +79,10 @@ export function connectSpdyChannelPort(options: SpdyConnectOptions): Promise<Spd
         size += chunk.length;
       });
       response.on('error', (error) => settle(error));
-      response.on('end', () => settle(refusal(response.statusCode ?? 0, Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BODY).toString('utf8'))));
+      response.on('end', () => {
+        const body = Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BODY).toString('utf8');
+        settle((options.refusal ?? refusal)(response.statusCode ?? 0, response.statusMessage ?? '', body));
+      });
     });
     request.on('upgrade', (response, socket: Socket, head) => {
       if (response.statusCode !== 101 || !isSpdyUpgrade(response.headers)) {
@@ -122,7 +127,7 @@ function openStreams(connection: SpdyConnection, protocol: SpdyChannelProtocol, 
 }
 
 /** The error a refused upgrade is, with the peer's code and message. */
-function refusal(code: number, body: string): StatusError {
+function refusal(code: number, _reasonPhrase: string, body: string): StatusError {
   const status = parseStatus(body);
   if (status) return new StatusError(status.code ?? code, status.message ?? `unable to upgrade connection: HTTP ${code}`, status.reason);
   return new StatusError(code, `unable to upgrade connection: ${body.trim() || `HTTP ${code}`}`);

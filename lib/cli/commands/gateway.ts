@@ -43,8 +43,11 @@ const HELP = `usage: ironcore-console gateway [options]
   --allowed-origin ORIGIN   browser origin allowed to connect (repeatable; default: same origin)
   --machine-cache-ttl DUR   reuse machine lookups this long (default 2s)
   --links-per-provider N    links opened to each provider (default 2)
-  --upstream link|websocket multiplexed links (default), or a websocket per session to the
-                            provider's per-machine endpoint (providers without the link)
+  --upstream link|websocket|spdy
+                            multiplexed links to our providers (default); or one connection per
+                            session to the provider's per-machine endpoint: a websocket (v5, else
+                            v4 and older, as IronCore's machinepoollet speaks), or SPDY/3.1 (POST,
+                            as ironcore-apiserver reaches the machinepoollet)
   --workers N               uWS apps in worker threads sharing the port (default 1; 0 = one per CPU)
   --shutdown-grace DUR      on SIGTERM, let sessions run this long before closing them (default 25s)`;
 
@@ -92,7 +95,9 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
     throw new UsageError('--client-cert-listen needs --client-ca and the gateway\'s --tls-cert/--tls-key');
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
-  if (values.upstream !== 'link' && values.upstream !== 'websocket') throw new UsageError(`--upstream is link or websocket, got ${JSON.stringify(values.upstream)}`);
+  if (values.upstream !== 'link' && values.upstream !== 'websocket' && values.upstream !== 'spdy') {
+    throw new UsageError(`--upstream is link, websocket or spdy, got ${JSON.stringify(values.upstream)}`);
+  }
   if (values.auth !== 'kube' && values.auth !== 'none') throw new UsageError(`--auth is kube or none, got ${JSON.stringify(values.auth)}`);
   const providerFiles = [values['provider-ca'], values['provider-cert'], values['provider-key']];
   if (!values['provider-insecure'] && providerFiles.some((f) => !f)) {

@@ -14,12 +14,12 @@ import {
   RESIZE,
   StatusError,
   channelMessage,
+  closeFromStatus,
   checkClientMessage,
   decodeBase64Message,
   encodeBase64Message,
   encodeExecQuery,
   encodeResize,
-  exitCodeOf,
   hasJsonStatus,
   isBase64Protocol,
   parseErrorChannel,
@@ -154,12 +154,6 @@ class WebsocketStream implements UpstreamStream {
     this.finished = true;
     this.events.close(close);
   }
-}
-
-function closeFromStatus(status: Status): CloseMessage {
-  const exitCode = exitCodeOf(status);
-  if (exitCode !== undefined) return { code: exitCode === 0 ? 200 : 500, reason: status.reason ?? '', message: status.message ?? '', exitCode };
-  return { code: status.code ?? 500, reason: status.reason ?? '', message: status.message ?? '' };
 }
 
 export class WebsocketUpstream implements Upstream {
