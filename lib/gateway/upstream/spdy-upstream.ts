@@ -24,6 +24,7 @@ import {
 } from '../../protocol/index.js';
 import { connectSpdyChannelPort, type SpdyChannelPort } from '../../spdy/index.js';
 import { providerRefusal } from './provider-refusal.js';
+import { ReadPause } from './read-pause.js';
 import { StreamEvents } from './stream-events.js';
 import type { ProviderTarget, Upstream, UpstreamStream } from './upstream.js';
 
@@ -37,8 +38,7 @@ export interface SpdyUpstreamOptions {
 
 class SpdyUpstreamStream implements UpstreamStream {
   readonly outputOffset = 0;
-  private unconsumed = 0;
-  private paused = false;
+  private readonly reading: ReadPause;
   private finished = false;
   private status: Status | undefined;
   private readonly events = new StreamEvents();
@@ -49,6 +49,7 @@ class SpdyUpstreamStream implements UpstreamStream {
     private readonly options: SpdyUpstreamOptions,
     onEnd: () => void,
   ) {
+    this.reading = new ReadPause(options.window, () => port.pauseInput(), () => port.resumeInput());
     port.onMessage((message) => {
       if (message[0] === ERROR) {
         const status = parseErrorChannel(port.protocol, message.subarray(1));
@@ -56,11 +57,7 @@ class SpdyUpstreamStream implements UpstreamStream {
         this.status = status;
         return;
       }
-      this.unconsumed += message.length;
-      if (!this.paused && this.unconsumed > options.window) {
-        this.paused = true;
-        port.pauseInput();
-      }
+      this.reading.received(message.length);
       this.events.data(message);
     });
     port.onClose((error) => {
@@ -92,11 +89,7 @@ class SpdyUpstreamStream implements UpstreamStream {
   }
 
   consumed(bytes: number): void {
-    this.unconsumed -= bytes;
-    if (this.paused && this.unconsumed <= this.options.window / 2) {
-      this.paused = false;
-      this.port.resumeInput();
-    }
+    this.reading.consumed(bytes);
   }
 
   close(): void {

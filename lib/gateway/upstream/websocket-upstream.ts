@@ -31,6 +31,7 @@ import {
   type Status,
 } from '../../protocol/index.js';
 import { REFUSAL_BODY_LIMIT, providerRefusal } from './provider-refusal.js';
+import { ReadPause } from './read-pause.js';
 import { StreamEvents } from './stream-events.js';
 import type { ProviderTarget, Upstream, UpstreamStream } from './upstream.js';
 
@@ -45,8 +46,7 @@ export interface WebsocketUpstreamOptions {
 const NORMAL_CLOSURE = 1000;
 
 class WebsocketStream implements UpstreamStream {
-  private unconsumed = 0;
-  private paused = false;
+  private readonly reading: ReadPause;
   private finished = false;
   private readonly events = new StreamEvents();
   private status: Status | undefined;
@@ -60,6 +60,7 @@ class WebsocketStream implements UpstreamStream {
     readonly outputOffset: number,
     private readonly options: WebsocketUpstreamOptions,
   ) {
+    this.reading = new ReadPause(options.window, () => ws.pause(), () => ws.resume());
     this.text = isBase64Protocol(protocol);
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       const message = this.decode(data, isBinary);
@@ -70,11 +71,7 @@ class WebsocketStream implements UpstreamStream {
         this.status = status;
         return;
       }
-      this.unconsumed += message.length;
-      if (!this.paused && this.unconsumed > options.window) {
-        this.paused = true;
-        ws.pause();
-      }
+      this.reading.received(message.length);
       this.events.data(message);
     });
     ws.on('close', (code) => this.finish(this.endOf(code)));
@@ -109,11 +106,7 @@ class WebsocketStream implements UpstreamStream {
   }
 
   consumed(bytes: number): void {
-    this.unconsumed -= bytes;
-    if (this.paused && this.unconsumed <= this.options.window / 2) {
-      this.paused = false;
-      this.ws.resume();
-    }
+    this.reading.consumed(bytes);
   }
 
   close(): void {
