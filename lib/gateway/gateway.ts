@@ -6,11 +6,14 @@
 import type { Logger } from 'pino';
 import { GATEWAY_EXEC_ROUTE, StatusError, failureStatus } from '../protocol/index.js';
 import { mountConsolePage } from '../web/index.js';
+import { readAuditFacts, SessionAudit, type AuditSink } from './audit.js';
 import type { Authenticator, Authorizer, UserInfo } from './auth.js';
 import { readExecRequest, type ExecRequest } from './exec-request.js';
+import type { SessionLimits } from './limits.js';
 import { GatewayMetrics } from './metrics.js';
 import { toStatus, writeStatus } from './respond.js';
 import { GatewaySession } from './session.js';
+import { BandwidthPacer } from './throttle.js';
 import type { ProviderTarget, Upstream, UpstreamStream } from './upstream/upstream.js';
 import type { UWS } from './uws.js';
 
@@ -40,6 +43,12 @@ export interface GatewayOptions {
   ready?: () => boolean;
   /** Shared by gateways that serve one process (the public and the front-proxy listener). */
   metrics?: GatewayMetrics;
+  /** Session and open-rate limits (429 past them); shared like metrics. */
+  limits?: SessionLimits;
+  /** Where audit.k8s.io/v1 events go; absent: no audit. */
+  audit?: AuditSink;
+  /** Output bytes per second each client connection may receive; absent: no cap. */
+  maxBytesPerSecond?: number;
 }
 
 interface SocketData {
@@ -69,7 +78,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metrics = options.metrics ?? new GatewayMetrics();
   const sessions = new Set<GatewaySession>();
 
-  async function openUpstream(request: ExecRequest, user: UserInfo): Promise<{ stream: UpstreamStream; pool?: string }> {
+  async function openUpstream(request: ExecRequest, user: UserInfo, auditId: string | undefined): Promise<{ stream: UpstreamStream; pool?: string; target: ProviderTarget }> {
     const lookupStart = performance.now();
     await settings.authorizer.authorize(user, request);
     let target = await settings.lookup.resolve(request.namespace, request.machine);
@@ -84,9 +93,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       noReplay: request.noReplay,
       ...(request.replayFrom !== undefined && { replayFrom: request.replayFrom }),
       user: { username: user.username, uid: user.uid ?? '', groups: user.groups ?? [] },
+      ...(auditId && { auditId }),
     };
     try {
-      return { stream: await upstream.open(target, open, settings.openTimeoutMs), pool: target.pool };
+      return { stream: await upstream.open(target, open, settings.openTimeoutMs), pool: target.pool, target };
     } catch (error) {
       // A stale lookup may name a provider that moved: look again once.
       if (!(error instanceof StatusError) || error.code < 502 || !settings.lookup.invalidate) throw error;
@@ -95,7 +105,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // The same provider again would fail the same way (and get a second Open): only retry a move.
       if (fresh.address === target.address && fresh.port === target.port) throw error;
       target = fresh;
-      return { stream: await upstream.open(target, open, settings.openTimeoutMs), pool: target.pool };
+      return { stream: await upstream.open(target, open, settings.openTimeoutMs), pool: target.pool, target };
     }
   }
 
@@ -109,6 +119,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   function upgrade(res: UWS.HttpResponse, req: UWS.HttpRequest, context: UWS.us_socket_context_t): void {
     const started = performance.now();
+    const facts = settings.audit && readAuditFacts(req, res);
     let request: ExecRequest;
     try {
       request = readExecRequest(req);
@@ -116,35 +127,56 @@ export function createGateway(options: GatewayOptions): Gateway {
     } catch (error) {
       const status = toStatus(error);
       metrics.refused(String(status.code));
-      writeStatus(res, status);
+      const audit = facts && new SessionAudit(settings.audit!, facts, undefined);
+      audit?.completed(status);
+      writeStatus(res, status, audit ? { 'Audit-ID': audit.auditID } : {});
       return;
     }
     let aborted = false;
     res.onAborted(() => (aborted = true));
+    const audit = facts && new SessionAudit(settings.audit!, facts, request);
 
     void (async () => {
       let user: UserInfo | undefined;
+      let release: (() => void) | undefined;
       try {
         user = await settings.authenticator.authenticate(request.credentials);
-        const { stream, pool } = await openUpstream(request, user);
+        audit?.received(user);
+        release = settings.limits?.admit(user.username);
+        const { stream, pool, target } = await openUpstream(request, user, audit?.auditID);
         metrics.openSeconds.observe((performance.now() - started) / 1000);
-        if (aborted) return stream.close();
-        const session = startSession(request, user, pool, stream);
+        if (aborted) {
+          release?.();
+          audit?.completed({ metadata: {}, status: 'Failure', message: 'the client went away before the upgrade' });
+          return stream.close();
+        }
+        const session = startSession(request, user, pool, stream, { target, audit, release });
         // No headers of our own on the 101 (the output offset goes in-band, see OUTPUT_OFFSET):
         // uWS 20.30's res.cork reads the response's state after upgrade() reallocated the socket,
         // and with a status written first that stale read often closed the new websocket.
         res.cork(() => res.upgrade<SocketData>({ session }, request.secWebSocketKey, request.protocol, request.secWebSocketExtensions, context));
       } catch (error) {
+        release?.();
         const status = toStatus(error);
         metrics.refused(String(status.code));
+        audit?.completed(status);
         if (status.code === 500 && status.message === 'internal error') logger.error({ err: error }, 'console open failed unexpectedly');
-        logger.info({ user: user?.username, namespace: request.namespace, machine: request.machine, code: status.code, reason: status.reason, message: status.message }, 'console open refused');
-        if (!aborted) res.cork(() => writeStatus(res, status));
+        // Why a 401 or a 500 is generic stays here, in the log (see auth.ts).
+        const cause = error instanceof Error && error.cause instanceof Error ? { cause: error.cause.message } : {};
+        logger.info({ user: user?.username, namespace: request.namespace, machine: request.machine, code: status.code, reason: status.reason, message: status.message, ...cause }, 'console open refused');
+        if (!aborted) res.cork(() => writeStatus(res, status, audit ? { 'Audit-ID': audit.auditID } : {}));
       }
     })();
   }
 
-  function startSession(request: ExecRequest, user: UserInfo, pool: string | undefined, stream: UpstreamStream): GatewaySession {
+  interface SessionHooks {
+    target: ProviderTarget;
+    audit: SessionAudit | undefined;
+    /** Gives the session's limit slot back. */
+    release: (() => void) | undefined;
+  }
+
+  function startSession(request: ExecRequest, user: UserInfo, pool: string | undefined, stream: UpstreamStream, hooks: SessionHooks): GatewaySession {
     // Only what the close log needs outlives the upgrade: never the request's credentials.
     const who = { user: user.username, namespace: request.namespace, machine: request.machine, pool };
     const opened = Date.now();
@@ -152,11 +184,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       protocol: request.protocol,
       clientWatermark: settings.clientWatermark,
       announceOffset: request.announceOffset,
+      ...(settings.maxBytesPerSecond && { pacer: new BandwidthPacer(settings.maxBytesPerSecond, (ms) => metrics.throttled(ms)) }),
       onEnd: (end) => {
         sessions.delete(session);
         metrics.sessionsActive--;
+        hooks.release?.();
         const outcome = end.status.status === 'Success' ? 'success' : String(end.status.code ?? end.status.reason ?? 'failure');
         metrics.sessionEnded(outcome, end.bytesIn, end.bytesOut);
+        hooks.audit?.completed(end.status, { bytesIn: end.bytesIn, bytesOut: end.bytesOut, outcome });
         logger.info(
           {
             ...who, durationMs: Date.now() - opened, bytesIn: end.bytesIn, bytesOut: end.bytesOut,
@@ -168,7 +203,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
     sessions.add(session);
     metrics.sessionsActive++;
-    logger.info({ ...who, writer: stream.writer, protocol: request.protocol }, 'console session opened');
+    logger.info({ ...who, writer: stream.writer, protocol: request.protocol, ...(hooks.audit && { auditID: hooks.audit.auditID }) }, 'console session opened');
+    hooks.audit?.started({
+      pool, provider: `${hooks.target.address}:${hooks.target.port}`, protocol: request.protocol,
+      role: !stream.writer ? 'viewer' : request.takeover ? 'takeover' : 'writer',
+    });
     return session;
   }
 
@@ -203,7 +242,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         else res.writeStatus('503 Service Unavailable').end('not ready: kubernetes API not synced');
       });
       app.get('/metrics', (res) => {
-        res.writeHeader('Content-Type', 'text/plain; version=0.0.4').end(metrics.render(upstream.connections()));
+        res.writeHeader('Content-Type', 'text/plain; version=0.0.4').end(metrics.render(upstream.connections(), settings.limits));
       });
       // uWS leaves a request no route matched without an answer: say 404 like the API does.
       app.any('/*', (res) => writeStatus(res, failureStatus(404, 'the server could not find the requested resource')));

@@ -3,7 +3,7 @@
 // SubjectAccessReview, sessions carried over pooled links.
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { AuthReviews, KubeClient, MachineLookup, MachinePoolCache, type KubeConfig } from '../kube/index.js';
+import { AuthReviews, KubeClient, MachineLookup, MachinePoolCache, type AuthReviewsOptions, type KubeConfig } from '../kube/index.js';
 import { DEFAULT_STREAM_WINDOW } from '../link/index.js';
 import {
   allowAllAuthorizer,
@@ -12,7 +12,9 @@ import {
   subjectAccessAuthorizer,
   tokenReviewAuthenticator,
 } from './auth.js';
+import type { AuditSink } from './audit.js';
 import { createGateway, type Gateway } from './gateway.js';
+import { SessionLimits, type SessionLimitOptions } from './limits.js';
 import { LinkPool } from './upstream/link-pool.js';
 import type { Upstream } from './upstream/upstream.js';
 import { WebsocketUpstream } from './upstream/websocket-upstream.js';
@@ -31,7 +33,11 @@ export interface KubeGatewayOptions {
   /** 'link' (default): pooled multiplexed links; 'websocket': one websocket per session. */
   upstream?: 'link' | 'websocket';
   allowedOrigins?: string[];
-  authCacheTtlMs?: number;
+  /** TokenReview/SubjectAccessReview cache ttls (default kube-apiserver's: 2m, 5m allowed, 30s denied). */
+  reviewCache?: Pick<AuthReviewsOptions, 'tokenTtlMs' | 'allowedTtlMs' | 'deniedTtlMs' | 'now'>;
+  limits?: SessionLimitOptions;
+  audit?: AuditSink;
+  maxBytesPerSecond?: number;
   logger: Logger;
 }
 
@@ -54,7 +60,7 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
     machineTtlMs: options.machineCacheTtlMs ?? 2000,
     ...(options.addressPreference ? { addressPreference: options.addressPreference } : {}),
   });
-  const reviews = new AuthReviews(client, options.authCacheTtlMs === undefined ? {} : { allowedTtlMs: options.authCacheTtlMs });
+  const reviews = new AuthReviews(client, options.reviewCache);
   if (options.auth === 'none') {
     options.logger.warn('authentication and authorization are OFF (--auth=none): anyone who reaches this gateway can open any console. Development only.');
   }
@@ -72,7 +78,11 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
           ...limits,
         });
   const authorizer = options.auth === 'none' ? allowAllAuthorizer : subjectAccessAuthorizer(reviews, { allowGetVerb: options.allowGetVerb });
-  const shared = { lookup, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins, ready: () => pools.synced };
+  const shared = {
+    lookup, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins, ready: () => pools.synced,
+    // One process, one set of limits and one audit trail, whichever listener a session came in by.
+    limits: new SessionLimits(options.limits), audit: options.audit, maxBytesPerSecond: options.maxBytesPerSecond,
+  };
   const gateway = createGateway({
     ...shared,
     authenticator: options.auth === 'none' ? anonymousAuthenticator : tokenReviewAuthenticator(reviews),

@@ -10,6 +10,7 @@ const STATUS_LINES: Record<number, string> = {
   404: '404 Not Found',
   405: '405 Method Not Allowed',
   409: '409 Conflict',
+  429: '429 Too Many Requests',
   500: '500 Internal Server Error',
   502: '502 Bad Gateway',
   503: '503 Service Unavailable',
@@ -35,5 +36,8 @@ export function toStatus(error: unknown): Status {
 export function writeStatus(res: UWS.HttpResponse, status: Status, headers: Record<string, string> = {}): void {
   res.writeStatus(statusLine(status.code ?? 500)).writeHeader('Content-Type', 'application/json');
   for (const [key, value] of Object.entries(headers)) res.writeHeader(key, value);
+  // As kube-apiserver does: a Status that says when to retry says it in the header too.
+  const retryAfter = status.details?.retryAfterSeconds;
+  if (retryAfter !== undefined) res.writeHeader('Retry-After', String(retryAfter));
   res.end(JSON.stringify(status));
 }

@@ -22,6 +22,7 @@ import {
   type CloseMessage,
   type Status,
 } from '../protocol/index.js';
+import type { OutputPacer } from './throttle.js';
 import type { UpstreamStream } from './upstream/upstream.js';
 import type { UWS } from './uws.js';
 
@@ -38,6 +39,8 @@ export interface SessionOptions {
   /** The client asked for the output offset in-band (announceOffset=true). */
   announceOffset: boolean;
   onEnd: (end: SessionEnd) => void;
+  /** Paces what leaves for the client (--max-bytes-per-second); absent: no cap. */
+  pacer?: OutputPacer;
 }
 
 export class GatewaySession {
@@ -69,10 +72,12 @@ export class GatewaySession {
     this.ws = ws;
     const early = this.early;
     this.early = [];
-    ws.cork(() => {
-      for (const message of early) this.sendToClient(message);
+    this.leave(byteLength(early), () => {
+      this.ws?.cork(() => {
+        for (const message of early) this.sendToClient(message);
+      });
     });
-    if (this.ended) this.ws.end(1000);
+    if (this.ended) this.leave(0, () => this.ws?.end(1000));
   }
 
   fromClient(data: ArrayBuffer, isBinary: boolean): void {
@@ -112,6 +117,7 @@ export class GatewaySession {
   clientClosed(): void {
     this.ws = undefined;
     this.batch = [];
+    this.options.pacer?.stop();
     if (this.ended) return;
     this.ended = true;
     this.stream.close();
@@ -146,16 +152,24 @@ export class GatewaySession {
     const batch = this.batch;
     if (!ws || batch.length === 0) return;
     this.batch = [];
-    let bytes = 0;
-    ws.cork(() => {
-      for (const message of batch) {
-        this.sendToClient(message);
-        bytes += message.length;
-      }
+    const bytes = byteLength(batch);
+    this.leave(bytes, () => {
+      const ws = this.ws;
+      if (!ws) return;
+      ws.cork(() => {
+        for (const message of batch) this.sendToClient(message);
+      });
+      // Credit only for output that left: a paced client slows the provider, nothing piles up.
+      if (ws.getBufferedAmount() < this.options.clientWatermark) this.stream.consumed(bytes);
+      else this.owed += bytes;
     });
-    if (ws.getBufferedAmount() < this.options.clientWatermark) this.stream.consumed(bytes);
-    else this.owed += bytes;
   };
+
+  /** Every write toward the client goes through here, so the pacer (if any) keeps their order. */
+  private leave(bytes: number, write: () => void): void {
+    if (this.options.pacer) this.options.pacer.run(bytes, write);
+    else write();
+  }
 
   private sendToClient(message: Buffer): void {
     const ws = this.ws!;
@@ -173,13 +187,22 @@ export class GatewaySession {
     this.flushBatch(); // the output before the end goes first
     this.options.onEnd({ status, bytesIn: this.bytesIn, bytesOut: this.bytesOut });
     const payload = errorChannelPayload(this.options.protocol, status);
-    if (payload) {
-      const message = channelMessage(ERROR, payload);
-      if (this.ws) this.sendToClient(message);
-      else this.early.push(message);
+    const message = payload ? channelMessage(ERROR, payload) : undefined;
+    if (!this.ws) {
+      if (message) this.early.push(message);
+      return;
     }
-    this.ws?.end(1000);
+    this.leave(message?.length ?? 0, () => {
+      if (message && this.ws) this.sendToClient(message);
+      this.ws?.end(1000);
+    });
   }
+}
+
+function byteLength(messages: Buffer[]): number {
+  let bytes = 0;
+  for (const message of messages) bytes += message.length;
+  return bytes;
 }
 
 /** The Status a provider's Close becomes on the user's error channel. */
