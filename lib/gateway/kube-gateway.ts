@@ -13,8 +13,9 @@ import {
   tokenReviewAuthenticator,
 } from './auth.js';
 import type { AuditSink } from './audit.js';
-import { createGateway, type Gateway } from './gateway.js';
+import { createGateway, type Gateway, type MachineResolver } from './gateway.js';
 import { SessionLimits, type SessionLimitOptions } from './limits.js';
+import { lookupFailureForCaller } from './lookup-failure.js';
 import { LinkPool } from './upstream/link-pool.js';
 import type { Upstream } from './upstream/upstream.js';
 import { WebsocketUpstream } from './upstream/websocket-upstream.js';
@@ -33,8 +34,8 @@ export interface KubeGatewayOptions {
   /** 'link' (default): pooled multiplexed links; 'websocket': one websocket per session. */
   upstream?: 'link' | 'websocket';
   allowedOrigins?: string[];
-  /** TokenReview/SubjectAccessReview cache ttls (default kube-apiserver's: 2m, 5m allowed, 30s denied). */
-  reviewCache?: Pick<AuthReviewsOptions, 'tokenTtlMs' | 'allowedTtlMs' | 'deniedTtlMs' | 'now'>;
+  /** TokenReview/SubjectAccessReview cache ttls (default kube-apiserver's: 2m, 5m allowed, 30s denied) and deadline. */
+  reviews?: Pick<AuthReviewsOptions, 'tokenTtlMs' | 'allowedTtlMs' | 'deniedTtlMs' | 'timeoutMs' | 'now'>;
   limits?: SessionLimitOptions;
   audit?: AuditSink;
   maxBytesPerSecond?: number;
@@ -60,7 +61,7 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
     machineTtlMs: options.machineCacheTtlMs ?? 2000,
     ...(options.addressPreference ? { addressPreference: options.addressPreference } : {}),
   });
-  const reviews = new AuthReviews(client, options.reviewCache);
+  const reviews = new AuthReviews(client, options.reviews);
   if (options.auth === 'none') {
     options.logger.warn('authentication and authorization are OFF (--auth=none): anyone who reaches this gateway can open any console. Development only.');
   }
@@ -78,8 +79,12 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
           ...limits,
         });
   const authorizer = options.auth === 'none' ? allowAllAuthorizer : subjectAccessAuthorizer(reviews, { allowGetVerb: options.allowGetVerb });
+  const resolver: MachineResolver = {
+    resolve: (namespace, machine) => lookup.resolve(namespace, machine).catch((error: unknown) => Promise.reject(lookupFailureForCaller(error))),
+    invalidate: (namespace, machine) => lookup.invalidate(namespace, machine),
+  };
   const shared = {
-    lookup, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins, ready: () => pools.synced,
+    lookup: resolver, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins, ready: () => pools.synced,
     // One process, one set of limits and one audit trail, whichever listener a session came in by.
     limits: new SessionLimits(options.limits), audit: options.audit, maxBytesPerSecond: options.maxBytesPerSecond,
   };

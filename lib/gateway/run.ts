@@ -30,7 +30,7 @@ export interface GatewayConfig {
   requestHeader?: { host: string; port: number; clientCaFile: string; allowedNames: string[] };
   /** A listener for users with client certificates (needs `tls`; see client-cert-listener.ts). */
   clientCertificates?: { host: string; port: number; clientCaFile: string };
-  reviewCache?: KubeGatewayOptions['reviewCache'];
+  reviews?: KubeGatewayOptions['reviews'];
   limits?: KubeGatewayOptions['limits'];
   maxBytesPerSecond?: number;
   /** Audit events to a file ('-': stdout). */
@@ -72,7 +72,7 @@ export async function runGateway(config: GatewayConfig, logger: Logger, audit?: 
     machineCacheTtlMs: config.machineCacheTtlMs,
     linksPerProvider: config.linksPerProvider,
     upstream: config.upstream,
-    reviewCache: config.reviewCache,
+    reviews: config.reviews,
     limits: config.limits,
     maxBytesPerSecond: config.maxBytesPerSecond,
     audit: audit ?? auditLog,

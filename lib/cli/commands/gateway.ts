@@ -163,7 +163,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
           clientCaFile: values['client-ca']!,
         },
       }),
-      reviewCache: {
+      reviews: {
         tokenTtlMs: durationFlag(values['authentication-token-webhook-cache-ttl'], '--authentication-token-webhook-cache-ttl'),
         allowedTtlMs: durationFlag(values['authorization-webhook-cache-authorized-ttl'], '--authorization-webhook-cache-authorized-ttl'),
         deniedTtlMs: durationFlag(values['authorization-webhook-cache-unauthorized-ttl'], '--authorization-webhook-cache-unauthorized-ttl'),
