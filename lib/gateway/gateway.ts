@@ -78,9 +78,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metrics = options.metrics ?? new GatewayMetrics();
   const sessions = new Set<GatewaySession>();
 
-  async function openUpstream(request: ExecRequest, user: UserInfo, auditId: string | undefined): Promise<{ stream: UpstreamStream; pool?: string; target: ProviderTarget }> {
-    const lookupStart = performance.now();
-    await settings.authorizer.authorize(user, request);
+  /** After authorization (begun at `lookupStart`, for the lookup metric): the lookup and the open. */
+  async function openUpstream(request: ExecRequest, user: UserInfo, auditId: string | undefined, lookupStart: number): Promise<{ stream: UpstreamStream; pool?: string; target: ProviderTarget }> {
     let target = await settings.lookup.resolve(request.namespace, request.machine);
     metrics.lookupSeconds.observe((performance.now() - lookupStart) / 1000);
     const open = {
@@ -142,8 +141,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       try {
         user = await settings.authenticator.authenticate(request.credentials);
         audit?.received(user);
+        settings.limits?.countOpen(user.username);
+        const lookupStart = performance.now();
+        await settings.authorizer.authorize(user, request);
         release = settings.limits?.admit(user.username);
-        const { stream, pool, target } = await openUpstream(request, user, audit?.auditID);
+        const { stream, pool, target } = await openUpstream(request, user, audit?.auditID, lookupStart);
         metrics.openSeconds.observe((performance.now() - started) / 1000);
         if (aborted) {
           release?.();

@@ -57,11 +57,18 @@ export class SessionLimits {
   }
 
   /**
-   * Takes a session slot for `username`, or throws a TooManyRequestsError. The returned
-   * function gives the slot back; calling it again does nothing.
+   * Counts an open of `username` against its rate, or throws a TooManyRequestsError. Called
+   * right after authentication, so a flood of opens never reaches the authorizer.
+   */
+  countOpen(username: string): void {
+    this.takeOpen(username);
+  }
+
+  /**
+   * Takes a session slot for `username` (once authorized: a denied caller holds none), or throws
+   * a TooManyRequestsError. The returned function gives the slot back; again, it does nothing.
    */
   admit(username: string): () => void {
-    this.takeOpen(username);
     const { maxSessions, maxSessionsPerUser } = this.options;
     if (maxSessions && this.active >= maxSessions) {
       throw this.refuse('sessions', `the console gateway serves at most ${maxSessions} sessions; try again later`, 1);
