@@ -2,9 +2,8 @@
 // open is a 429 TooManyRequests Status with Retry-After, a closed session gives its slot back,
 // and /metrics shows the limits and the refusals.
 import t from 'tap';
-import { request } from 'node:https';
 import type WebSocket from 'ws';
-import { ALICE, BOB, connect, SessionReader, startStack, type Stack } from '../fixtures/stack.js';
+import { ALICE, BOB, connect, gatewayMetrics as metrics, SessionReader, startStack, type Stack } from '../fixtures/stack.js';
 
 type Outcome = { opened: WebSocket } | { code: number; retryAfter?: string; status: { reason?: string; message?: string; details?: { retryAfterSeconds?: number } } };
 
@@ -34,16 +33,6 @@ async function closeAll(sockets: WebSocket[]): Promise<void> {
     ws.once('close', resolve);
     ws.close();
   })));
-}
-
-function metrics(stack: Stack): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request(`https://127.0.0.1:${stack.gateway.port}/metrics`, { ca: stack.ca.cert, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk));
-      res.on('end', () => resolve(body));
-    }).on('error', reject).end();
-  });
 }
 
 function metric(text: string, line: string): number {

@@ -2,9 +2,8 @@
 // (sha256 of a bulk output of random bytes), and the wait shows in /metrics.
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import { request } from 'node:https';
 import type { ConsoleBackend, ConsoleEnd, ConsoleStream } from '../../lib/provider/index.js';
-import { ALICE, connect, SessionReader, startStack, type Stack } from '../fixtures/stack.js';
+import { ALICE, connect, gatewayMetrics, SessionReader, startStack, type Stack } from '../fixtures/stack.js';
 
 const TOTAL = 3 * 1024 * 1024;
 const CAP = 1024 * 1024;
@@ -58,16 +57,6 @@ t.before(async () => {
 });
 t.teardown(() => stack.close());
 
-function metrics(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request(`https://127.0.0.1:${stack.gateway.port}/metrics`, { ca: stack.ca.cert, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk));
-      res.on('end', () => resolve(body));
-    }).on('error', reject).end();
-  });
-}
-
 t.test('a capped session receives every byte of a bulk output, no faster than the cap', async (t) => {
   const started = performance.now();
   const session = new SessionReader(connect(stack, 'default', 'm1', { token: ALICE }));
@@ -80,6 +69,6 @@ t.test('a capped session receives every byte of a bulk output, no faster than th
   // The bucket lets a tenth of a second's bytes through at once; the rest waits for the cap.
   const floor = (TOTAL - CAP / 10) / CAP;
   t.ok(seconds >= floor, `took ${seconds.toFixed(2)}s, at least the ${floor.toFixed(2)}s the cap allows`);
-  const throttled = Number(/^ironcore_console_throttled_seconds_total (\S+)$/m.exec(await metrics())?.[1]);
+  const throttled = Number(/^ironcore_console_throttled_seconds_total (\S+)$/m.exec(await gatewayMetrics(stack))?.[1]);
   t.ok(throttled > 1, `the wait shows in /metrics (${throttled.toFixed(2)}s)`);
 });
