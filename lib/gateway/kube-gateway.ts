@@ -54,7 +54,7 @@ export interface KubeGateway {
 }
 
 export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
-  const client = new KubeClient(options.kube);
+  const client = new KubeClient(options.kube, { log: options.logger });
   const pools = new MachinePoolCache(client, { log: options.logger }).start();
   const lookup = new MachineLookup(client, {
     pools,
