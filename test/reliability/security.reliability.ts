@@ -58,7 +58,7 @@ t.test('no credentials, wrong credentials, or rights elsewhere: 401 or 403, neve
     ['no credentials', {}, 401, /^Unauthorized$/],
     ...WRONG_TOKENS.map((token): [string, Parameters<typeof refused>[3], number, RegExp] => [`a wrong token (${token.slice(0, 12)}...)`, { token }, 401, /^Unauthorized$/]),
     ['a wrong token as the bearer subprotocol', { token: 'not-a-token', bearerSubprotocol: true }, 401, /^Unauthorized$/],
-    ['a malformed bearer subprotocol', { protocols: ['v5.channel.k8s.io', 'base64url.bearer.authorization.k8s.io.!!!'] }, 401, /invalid base64.bearer.authorization token encoding/],
+    ['a malformed bearer subprotocol', { protocols: ['v5.channel.k8s.io', 'base64url.bearer.authorization.k8s.io.!!!'] }, 401, /^Unauthorized$/],
     ['a bearer subprotocol without a channel protocol', { protocols: [encodeBearerProtocol(ALICE)] }, 400, /no supported subprotocol offered/],
     ['Basic credentials', { headers: { authorization: `Basic ${Buffer.from(`alice:${ALICE}`).toString('base64')}` } }, 401, /^Unauthorized$/],
     ['an empty Bearer', { headers: { authorization: 'Bearer ' } }, 401, /^Unauthorized$/],
