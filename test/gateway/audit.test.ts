@@ -147,7 +147,14 @@ t.test('a takeover is audited with its role; the session it displaced stays a wr
 
 t.test('refused opens: received (with the user, when known) and complete with the refusal, never started', async (t) => {
   const before = auditIDs();
-  await refusal(connect(stack, 'default', 'm1', { token: BOB }));
+  const auditHeader = await new Promise<string | string[] | undefined>((resolve) => {
+    const ws = connect(stack, 'default', 'm1', { token: BOB });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.headers['audit-id']);
+      res.resume();
+    });
+    ws.once('error', () => {});
+  });
   await refusal(connect(stack, 'default', 'm1'));
   await refusal(connect(stack, 'Bad_Namespace', 'm1', { token: ALICE }));
   await until(() => auditIDs().size === before.size + 3, 'three refusals');
@@ -155,6 +162,7 @@ t.test('refused opens: received (with the user, when known) and complete with th
   const [denied, anonymous, invalid] = ids.map((id) => eventsOf(id));
   for (const events of [denied!, anonymous!, invalid!]) t.same(events.map((e) => e.stage), ['RequestReceived', 'ResponseComplete']);
   t.equal(denied![0]!.user.username, 'bob');
+  t.equal(auditHeader, denied![0]!.auditID, 'the refusal carries its Audit-ID header, as kube-apiserver\'s answers do');
   t.match(denied![1]!.responseStatus, { status: 'Failure', code: 403, message: /User "bob" cannot create resource "machines\/exec"/ });
   t.same(anonymous![0]!.user, {}, 'who failed to authenticate is unknown');
   t.match(anonymous![1]!.responseStatus, { status: 'Failure', code: 401, message: 'Unauthorized' });

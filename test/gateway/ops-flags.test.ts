@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseGatewayArgs } from '../../lib/cli/commands/gateway.js';
 import { issueServerCert, makeCA } from '../fixtures/certs.js';
 import { startKubeApi, type KubeApiFixture } from '../fixtures/kube-api.js';
 import { startCommand, startProviderProcess } from '../fixtures/processes.js';
@@ -86,4 +87,25 @@ t.test('--help says the port-file format and where the bound ports are logged', 
   const provider = await help('provider');
   t.match(provider, /--port-file FILE\s+once the listener is up, write one line per listener: NAME HOST:PORT/);
   t.match(provider, /"provider listening" \{address, port\}/);
+});
+
+t.test('the review-cache, limit, bandwidth and audit flags: kube-apiserver\'s defaults, and clear errors', async (t) => {
+  const parse = (...flags: string[]) => parseGatewayArgs(['--provider-insecure', ...flags]).config;
+  t.match(parse(), {
+    reviews: { tokenTtlMs: 120_000, allowedTtlMs: 300_000, deniedTtlMs: 30_000 },
+    limits: { maxSessions: 0, maxSessionsPerUser: 0, maxOpensPerSecondPerUser: 0 },
+    maxBytesPerSecond: 0,
+  });
+  t.notOk(parse().auditLog, 'no audit log unless asked');
+  t.match(parse('--authentication-token-webhook-cache-ttl', '0s', '--authorization-webhook-cache-unauthorized-ttl', '1m', '--max-sessions-per-user', '3',
+    '--max-bytes-per-second', '65536', '--audit-log-path', '-', '--audit-log-maxsize', '5', '--audit-log-maxbackup', '0'), {
+    reviews: { tokenTtlMs: 0, deniedTtlMs: 60_000 },
+    limits: { maxSessionsPerUser: 3 },
+    maxBytesPerSecond: 65536,
+    auditLog: { path: '-', maxBytes: 5 * 1024 * 1024, maxBackups: 0 },
+  });
+  t.throws(() => parse('--max-sessions', 'many'), { name: 'UsageError', message: '--max-sessions wants an integer of at least 0, got "many"' });
+  t.throws(() => parse('--authorization-webhook-cache-authorized-ttl', 'forever'), { name: 'UsageError', message: /--authorization-webhook-cache-authorized-ttl wants a duration/ });
+  t.throws(() => parse('--audit-log-path', 'a.log', '--audit-log-maxsize', '0'), { name: 'UsageError', message: /--audit-log-maxsize wants an integer of at least 1/ });
+  t.equal(parseGatewayArgs(['--provider-insecure', '--port-file', '/run/ports']).portFile, '/run/ports');
 });
