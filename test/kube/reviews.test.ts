@@ -86,6 +86,12 @@ t.test('the cache ttls can be set; a failed review is never kept', async (t) => 
   api.stub(TOKEN_REVIEWS, undefined);
   t.equal((await reviews.tokenReview('alice-token')).authenticated, true, 'the failure was not kept');
   t.equal(api.requestCount(TOKEN_REVIEWS), 4);
+  const access = { user: 'alice', namespace: 'default', name: 'm1', verb: 'create' };
+  api.stub(ACCESS_REVIEWS, { status: 503, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'not now', code: 503 } });
+  await t.rejects(reviews.subjectAccessReview(access), { code: 503 });
+  api.stub(ACCESS_REVIEWS, undefined);
+  t.same(await reviews.subjectAccessReview(access), { allowed: true }, 'nor a failed access review');
+  t.equal(api.requestCount(ACCESS_REVIEWS), 2);
 });
 
 t.test('the caches are bounded: past maxEntries the oldest answer is asked again', async (t) => {

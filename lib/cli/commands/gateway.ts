@@ -50,7 +50,8 @@ const HELP = `usage: ironcore-console gateway [options]
   --max-sessions-per-user N sessions one user may have open in this process (default 0: no limit)
   --max-opens-per-second-per-user N
                             opens one user may start per second (default 0: no limit); past any
-                            limit an open gets 429 TooManyRequests with Retry-After
+                            limit an open gets 429 TooManyRequests with Retry-After. Limits are
+                            per process and, with --workers, per worker thread
   --max-bytes-per-second N  console output bytes per second to each client; the client is slowed,
                             nothing is dropped (default 0: no limit)
   --audit-log-path PATH     audit.k8s.io/v1 events, one JSON line per session stage, to PATH
