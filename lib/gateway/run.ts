@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { loadInCluster, loadKubeconfig, type KubeConfig } from '../kube/index.js';
 import type { AuditSink } from './audit.js';
-import { openAuditLog, type AuditLogOptions } from './audit-log.js';
+import { auditTroubleLogger, openAuditLog, type AuditLogOptions } from './audit-log.js';
 import { listenClientCertificates } from './client-cert-listener.js';
 import { listenFrontProxy } from './front-proxy.js';
 import type { Gateway } from './gateway.js';
@@ -59,7 +59,7 @@ export interface RunningGateway {
  */
 export async function runGateway(config: GatewayConfig, logger: Logger, audit?: AuditSink): Promise<RunningGateway> {
   const kube: KubeConfig = config.kubeconfig ? loadKubeconfig(config.kubeconfig) : loadInCluster();
-  const auditLog = audit || !config.auditLog ? undefined : openAuditLog(config.auditLog);
+  const auditLog = audit || !config.auditLog ? undefined : openAuditLog(config.auditLog, auditTroubleLogger(logger));
   const kubeGateway = createKubeGateway({
     kube,
     providerTls:

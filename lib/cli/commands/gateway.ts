@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { parseDuration } from '../../client/duration.js';
-import { openAuditLog } from '../../gateway/audit-log.js';
+import { auditTroubleLogger, openAuditLog } from '../../gateway/audit-log.js';
 import { runGateway, type BoundListener, type GatewayConfig } from '../../gateway/run.js';
 import { createLogger } from '../logger.js';
 import { PORT_FILE_FORMAT, writePortFile } from '../port-file.js';
@@ -206,7 +206,7 @@ export async function run(argv: string[]): Promise<void> {
 async function startWorkers(config: GatewayConfig, count: number, logger: Logger): Promise<{ stop: () => Promise<void>; listeners: BoundListener[] }> {
   const port = config.port || (await freePort(config.host));
   // The workers hand their audit lines here: one writer owns (and rotates) the file.
-  const audit = config.auditLog && openAuditLog(config.auditLog);
+  const audit = config.auditLog && openAuditLog(config.auditLog, auditTroubleLogger(logger));
   const start = (index: number, port: number) =>
     new Promise<{ worker: Worker; listeners: BoundListener[] }>((resolve, reject) => {
       // The node:tls relay listeners cannot share a port across threads: the first worker runs them.
