@@ -6,8 +6,10 @@ import { createLogger } from './logger.js';
 
 const config = (workerData as { config: GatewayConfig }).config;
 const logger = createLogger().child({ worker: (workerData as { index: number }).index });
-const running = await runGateway(config, logger);
-parentPort!.postMessage({ port: running.server.port });
+// Audit lines go to the main thread, which writes the one file (see startWorkers).
+const audit = config.auditLog && { write: (line: string) => parentPort!.postMessage({ audit: line }) };
+const running = await runGateway(config, logger, audit || undefined);
+parentPort!.postMessage({ listeners: running.listeners });
 parentPort!.on('message', (message) => {
   if (message === 'stop') void running.stop().then(() => process.exit(0));
 });

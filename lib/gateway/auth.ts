@@ -1,6 +1,9 @@
 // Who the caller is and whether they may open a machine's console. The gateway calls an
 // Authenticator and then an Authorizer; both are pluggable for embedders. The built-in ones ask
-// the Kubernetes API (TokenReview, SubjectAccessReview), as an aggregated API server would.
+// the Kubernetes API (TokenReview, SubjectAccessReview), as an aggregated API server would, and
+// answer as kube-apiserver does: any authentication failure is a bare 401 and a failed
+// authorization check a bare 500, the why kept in the error's cause for the gateway's log only
+// (the API's answer to our review names our identity and RBAC, which no caller may learn).
 import type { AuthReviews, UserInfo } from '../kube/index.js';
 import { StatusError } from '../protocol/index.js';
 import type { Credentials } from './exec-request.js';
@@ -23,15 +26,23 @@ export interface Authorizer {
   authorize(user: UserInfo, request: AccessRequest): Promise<void>;
 }
 
+/** kube-apiserver's answer to any failed authentication; `why` is for the log only. */
+function unauthorized(why: string, cause?: unknown): StatusError {
+  return new StatusError(401, 'Unauthorized', 'Unauthorized', { cause: cause === undefined ? new Error(why) : new Error(why, { cause }) });
+}
+
 /** Bearer tokens validated by TokenReview. */
 export function tokenReviewAuthenticator(reviews: AuthReviews, audiences?: string[]): Authenticator {
   return {
     async authenticate(credentials) {
-      if (!credentials.token) {
-        throw new StatusError(401, credentials.tokenError ? `Unauthorized: ${credentials.tokenError}` : 'Unauthorized: no bearer token');
+      if (!credentials.token) throw unauthorized(credentials.tokenError ?? 'no bearer token');
+      let review;
+      try {
+        review = await reviews.tokenReview(credentials.token, audiences ? { audiences } : undefined);
+      } catch (error) {
+        throw unauthorized('the TokenReview failed', error);
       }
-      const review = await reviews.tokenReview(credentials.token, audiences ? { audiences } : undefined);
-      if (!review.authenticated || !review.user) throw new StatusError(401, 'Unauthorized: invalid bearer token');
+      if (!review.authenticated || !review.user) throw unauthorized(review.error ?? 'invalid bearer token');
       return review.user;
     },
   };
@@ -54,10 +65,17 @@ export function subjectAccessAuthorizer(reviews: AuthReviews, options: SubjectAc
     });
     return review.allowed;
   };
+  const decide = async (user: UserInfo, request: AccessRequest) => {
+    try {
+      if (await allowed(user, request, 'create')) return true;
+      return options.allowGetVerb && request.method === 'GET' && (await allowed(user, request, 'get'));
+    } catch (error) {
+      throw new StatusError(500, 'Internal error occurred: the request could not be authorized', 'InternalError', { cause: error });
+    }
+  };
   return {
     async authorize(user, request) {
-      if (await allowed(user, request, 'create')) return;
-      if (options.allowGetVerb && request.method === 'GET' && (await allowed(user, request, 'get'))) return;
+      if (await decide(user, request)) return;
       throw new StatusError(
         403,
         `machines.compute.ironcore.dev "${request.machine}" is forbidden: User "${user.username}" cannot create resource ` +
@@ -74,7 +92,7 @@ export function subjectAccessAuthorizer(reviews: AuthReviews, options: SubjectAc
 export const requestHeaderAuthenticator: Authenticator = {
   async authenticate(credentials) {
     const remote = credentials.remote;
-    if (!remote) throw new StatusError(401, 'Unauthorized: the front proxy sent no X-Remote-User');
+    if (!remote) throw unauthorized('the front proxy sent no X-Remote-User');
     return { username: remote.user, groups: remote.groups, extra: remote.extra };
   },
 };

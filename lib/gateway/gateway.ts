@@ -10,12 +10,15 @@ import { refuseUpgrade } from '../link/index.js';
 import { GATEWAY_EXEC_ROUTE, StatusError, failureStatus, type ChannelProtocol, type Status } from '../protocol/index.js';
 import { acceptSpdyChannelPort, checkSpdyUpgrade, type SpdyChannelPort } from '../spdy/index.js';
 import { mountConsolePage } from '../web/index.js';
+import { readAuditFacts, readHttpAuditFacts, SessionAudit, type AuditRequestFacts, type AuditSink } from './audit.js';
 import type { Authenticator, Authorizer, UserInfo } from './auth.js';
 import { readHttpExecRequest, readWebsocketExecRequest, type ExecRequest, type WebsocketExecRequest } from './exec-request.js';
+import type { SessionLimits } from './limits.js';
 import { GatewayMetrics } from './metrics.js';
-import { toStatus, writeStatus } from './respond.js';
+import { statusHeaders, toStatus, writeStatus } from './respond.js';
 import { GatewaySession } from './session.js';
 import { SpdyClient } from './spdy-client.js';
+import { BandwidthPacer } from './throttle.js';
 import type { ProviderTarget, Upstream, UpstreamStream } from './upstream/upstream.js';
 import type { UWS } from './uws.js';
 import { WebsocketClient } from './websocket-client.js';
@@ -49,6 +52,12 @@ export interface GatewayOptions {
   ready?: () => boolean;
   /** Shared by gateways that serve one process (the public and the front-proxy listener). */
   metrics?: GatewayMetrics;
+  /** Session and open-rate limits (429 past them); shared like metrics. */
+  limits?: SessionLimits;
+  /** Where audit.k8s.io/v1 events go; absent: no audit. */
+  audit?: AuditSink;
+  /** Output bytes per second each client connection may receive; absent: no cap. */
+  maxBytesPerSecond?: number;
 }
 
 interface SocketData {
@@ -85,9 +94,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metrics = options.metrics ?? new GatewayMetrics();
   const sessions = new Set<GatewaySession>();
 
-  async function openUpstream(request: ExecRequest, user: UserInfo): Promise<{ stream: UpstreamStream; pool?: string }> {
-    const lookupStart = performance.now();
-    await settings.authorizer.authorize(user, request);
+  /** After authorization (begun at `lookupStart`, for the lookup metric): the lookup and the open. */
+  async function openUpstream(request: ExecRequest, user: UserInfo, auditId: string | undefined, lookupStart: number): Promise<{ stream: UpstreamStream; pool?: string; target: ProviderTarget }> {
     let target = await settings.lookup.resolve(request.namespace, request.machine);
     metrics.lookupSeconds.observe((performance.now() - lookupStart) / 1000);
     const open = {
@@ -100,9 +108,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       noReplay: request.noReplay,
       ...(request.replayFrom !== undefined && { replayFrom: request.replayFrom }),
       user: { username: user.username, uid: user.uid ?? '', groups: user.groups ?? [] },
+      ...(auditId && { auditId }),
     };
     try {
-      return { stream: await upstream.open(target, open, settings.openTimeoutMs), pool: target.pool };
+      return { stream: await upstream.open(target, open, settings.openTimeoutMs), pool: target.pool, target };
     } catch (error) {
       // A stale lookup may name a provider that moved: look again once.
       if (!(error instanceof StatusError) || error.code < 502 || !settings.lookup.invalidate) throw error;
@@ -111,7 +120,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // The same provider again would fail the same way (and get a second Open): only retry a move.
       if (fresh.address === target.address && fresh.port === target.port) throw error;
       target = fresh;
-      return { stream: await upstream.open(target, open, settings.openTimeoutMs), pool: target.pool };
+      return { stream: await upstream.open(target, open, settings.openTimeoutMs), pool: target.pool, target };
     }
   }
 
@@ -124,46 +133,72 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   /**
-   * Everything before the upgrade, for either protocol: authentication, authorization, lookup and
-   * the upstream open. Resolves with the session, or undefined when the caller has gone or the
-   * open was refused (the refusal has then been answered with `refuse`).
+   * Everything before the upgrade, for either protocol: authentication, limits, authorization,
+   * lookup and the upstream open, audited. Resolves with the session, or undefined when the
+   * caller has gone or the open was refused (the refusal has then been answered with `refuse`).
    */
-  async function admit(request: ExecRequest, started: number, gone: () => boolean, refuse: (status: Status) => void): Promise<GatewaySession | undefined> {
+  async function admit(
+    request: ExecRequest,
+    facts: AuditRequestFacts | undefined,
+    started: number,
+    gone: () => boolean,
+    refuse: (status: Status, headers: Record<string, string>) => void,
+  ): Promise<GatewaySession | undefined> {
+    const audit = facts && new SessionAudit(settings.audit!, facts, request);
     let user: UserInfo | undefined;
+    let release: (() => void) | undefined;
     try {
       checkOrigin(request);
       user = await settings.authenticator.authenticate(request.credentials);
-      const { stream, pool } = await openUpstream(request, user);
+      audit?.received(user);
+      settings.limits?.countOpen(user.username);
+      const lookupStart = performance.now();
+      await settings.authorizer.authorize(user, request);
+      release = settings.limits?.admit(user.username);
+      const { stream, pool, target } = await openUpstream(request, user, audit?.auditID, lookupStart);
       metrics.openSeconds.observe((performance.now() - started) / 1000);
       if (gone()) {
+        release?.();
+        audit?.completed({ metadata: {}, status: 'Failure', message: 'the client went away before the upgrade' });
         stream.close();
         return undefined;
       }
-      return startSession(request, user, pool, stream);
+      return startSession(request, user, pool, stream, { target, audit, release });
     } catch (error) {
+      release?.();
       const status = toStatus(error);
       metrics.refused(String(status.code));
+      audit?.completed(status);
       if (status.code === 500 && status.message === 'internal error') logger.error({ err: error }, 'console open failed unexpectedly');
-      logger.info({ user: user?.username, namespace: request.namespace, machine: request.machine, code: status.code, reason: status.reason, message: status.message }, 'console open refused');
-      if (!gone()) refuse(status);
+      // Why a 401 or a 500 is generic stays here, in the log (see auth.ts).
+      const cause = error instanceof Error && error.cause instanceof Error ? { cause: error.cause.message } : {};
+      logger.info({ user: user?.username, namespace: request.namespace, machine: request.machine, code: status.code, reason: status.reason, message: status.message, ...cause }, 'console open refused');
+      if (!gone()) refuse(status, audit ? { 'Audit-ID': audit.auditID } : {});
       return undefined;
     }
   }
 
+  /** A request refused before it was read: audited without an object. */
+  function refuseUnread(error: unknown, facts: AuditRequestFacts | undefined, answer: (status: Status, headers: Record<string, string>) => void): void {
+    const status = toStatus(error);
+    metrics.refused(String(status.code));
+    const audit = facts && new SessionAudit(settings.audit!, facts, undefined);
+    audit?.completed(status);
+    answer(status, audit ? { 'Audit-ID': audit.auditID } : {});
+  }
+
   function upgrade(res: UWS.HttpResponse, req: UWS.HttpRequest, context: UWS.us_socket_context_t): void {
     const started = performance.now();
+    const facts = settings.audit && readAuditFacts(req, res);
     let request: WebsocketExecRequest;
     try {
       request = readWebsocketExecRequest(req);
     } catch (error) {
-      const status = toStatus(error);
-      metrics.refused(String(status.code));
-      writeStatus(res, status);
-      return;
+      return refuseUnread(error, facts, (status, headers) => writeStatus(res, status, headers));
     }
     let aborted = false;
     res.onAborted(() => (aborted = true));
-    void admit(request, started, () => aborted, (status) => res.cork(() => writeStatus(res, status))).then((session) => {
+    void admit(request, facts, started, () => aborted, (status, headers) => res.cork(() => writeStatus(res, status, headers))).then((session) => {
       if (!session) return;
       // No headers of our own on the 101 (the output offset goes in-band, see OUTPUT_OFFSET):
       // uWS 20.30's res.cork reads the response's state after upgrade() reallocated the socket,
@@ -176,21 +211,20 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   function serveSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, machine: string): void {
     const started = performance.now();
+    const facts = settings.audit && readHttpAuditFacts(req);
+    const refuse = (status: Status, headers: Record<string, string>) => refuseUpgrade(socket, status, { ...headers, ...statusHeaders(status) });
     const negotiated = checkSpdyUpgrade(req.headers);
     let request: ExecRequest;
     try {
       if (!('protocol' in negotiated)) throw new StatusError(negotiated.code ?? 400, negotiated.message ?? 'not a SPDY/3.1 upgrade', negotiated.reason);
       request = readHttpExecRequest(req, namespace, machine, negotiated.protocol);
     } catch (error) {
-      const status = toStatus(error);
-      metrics.refused(String(status.code));
-      refuseUpgrade(socket, status);
-      return;
+      return refuseUnread(error, facts, refuse);
     }
     const protocol = negotiated.protocol;
     let gone = false;
     socket.once('close', () => (gone = true));
-    void admit(request, started, () => gone, (status) => refuseUpgrade(socket, status)).then(async (session) => {
+    void admit(request, facts, started, () => gone, refuse).then(async (session) => {
       if (!session) return;
       const expect = { stdin: request.stdin, stdout: request.stdout ?? true, stderr: (request.stderr ?? false) && !request.tty, tty: request.tty };
       let port: SpdyChannelPort;
@@ -205,18 +239,28 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   }
 
-  function startSession(request: ExecRequest, user: UserInfo, pool: string | undefined, stream: UpstreamStream): GatewaySession {
+  interface SessionHooks {
+    target: ProviderTarget;
+    audit: SessionAudit | undefined;
+    /** Gives the session's limit slot back. */
+    release: (() => void) | undefined;
+  }
+
+  function startSession(request: ExecRequest, user: UserInfo, pool: string | undefined, stream: UpstreamStream, hooks: SessionHooks): GatewaySession {
     // Only what the close log needs outlives the upgrade: never the request's credentials.
     const who = { user: user.username, namespace: request.namespace, machine: request.machine, pool };
     const opened = Date.now();
     const session = new GatewaySession(stream, {
       clientWatermark: settings.clientWatermark,
       announceOffset: request.announceOffset,
+      ...(settings.maxBytesPerSecond && { pacer: new BandwidthPacer(settings.maxBytesPerSecond, (ms) => metrics.throttled(ms)) }),
       onEnd: (end) => {
         sessions.delete(session);
         metrics.sessionsActive--;
+        hooks.release?.();
         const outcome = end.status.status === 'Success' ? 'success' : String(end.status.code ?? end.status.reason ?? 'failure');
         metrics.sessionEnded(outcome, end.bytesIn, end.bytesOut);
+        hooks.audit?.completed(end.status, { bytesIn: end.bytesIn, bytesOut: end.bytesOut, outcome });
         logger.info(
           {
             ...who, durationMs: Date.now() - opened, bytesIn: end.bytesIn, bytesOut: end.bytesOut,
@@ -233,11 +277,17 @@ export function createGateway(options: GatewayOptions): Gateway {
         ...who, writer: stream.writer, protocol: request.protocol, userAgent: request.userAgent,
         ...(request.kubectlCommand && { kubectlCommand: request.kubectlCommand }),
         ...(request.kubectlSession && { kubectlSession: request.kubectlSession }),
+        ...(hooks.audit && { auditID: hooks.audit.auditID }),
       },
       'console session opened',
     );
+    hooks.audit?.started({
+      pool, provider: `${hooks.target.address}:${hooks.target.port}`, protocol: request.protocol,
+      role: !stream.writer ? 'viewer' : request.takeover ? 'takeover' : 'writer',
+    });
     return session;
   }
+
 
   const behavior: UWS.WebSocketBehavior<SocketData> = {
     maxPayloadLength: settings.maxPayloadLength,
@@ -277,7 +327,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         else res.writeStatus('503 Service Unavailable').end('not ready: kubernetes API not synced');
       });
       app.get('/metrics', (res) => {
-        res.writeHeader('Content-Type', 'text/plain; version=0.0.4').end(metrics.render(upstream.connections()));
+        res.writeHeader('Content-Type', 'text/plain; version=0.0.4').end(metrics.render(upstream.connections(), settings.limits));
       });
       // uWS leaves a request no route matched without an answer: say 404 like the API does.
       app.any('/*', (res) => writeStatus(res, failureStatus(404, 'the server could not find the requested resource')));

@@ -3,7 +3,7 @@
 // SubjectAccessReview, sessions carried over pooled links.
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { AuthReviews, KubeClient, MachineLookup, MachinePoolCache, type KubeConfig } from '../kube/index.js';
+import { AuthReviews, KubeClient, MachineLookup, MachinePoolCache, type AuthReviewsOptions, type KubeConfig } from '../kube/index.js';
 import { DEFAULT_STREAM_WINDOW } from '../link/index.js';
 import {
   allowAllAuthorizer,
@@ -12,7 +12,10 @@ import {
   subjectAccessAuthorizer,
   tokenReviewAuthenticator,
 } from './auth.js';
-import { createGateway, type Gateway } from './gateway.js';
+import type { AuditSink } from './audit.js';
+import { createGateway, type Gateway, type MachineResolver } from './gateway.js';
+import { SessionLimits, type SessionLimitOptions } from './limits.js';
+import { lookupFailureForCaller } from './lookup-failure.js';
 import { LinkPool } from './upstream/link-pool.js';
 import type { Upstream } from './upstream/upstream.js';
 import { SpdyUpstream } from './upstream/spdy-upstream.js';
@@ -38,7 +41,11 @@ export interface KubeGatewayOptions {
   allowedOrigins?: string[];
   /** Seconds of client silence before the gateway pings (GatewayOptions.idleTimeoutSeconds). */
   idleTimeoutSeconds?: number;
-  authCacheTtlMs?: number;
+  /** TokenReview/SubjectAccessReview cache ttls (default kube-apiserver's: 2m, 5m allowed, 30s denied) and deadline. */
+  reviews?: Pick<AuthReviewsOptions, 'tokenTtlMs' | 'allowedTtlMs' | 'deniedTtlMs' | 'timeoutMs' | 'now'>;
+  limits?: SessionLimitOptions;
+  audit?: AuditSink;
+  maxBytesPerSecond?: number;
   logger: Logger;
 }
 
@@ -56,23 +63,29 @@ export interface KubeGateway {
 }
 
 export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
-  const client = new KubeClient(options.kube);
+  const client = new KubeClient(options.kube, { log: options.logger });
   const pools = new MachinePoolCache(client, { log: options.logger }).start();
   const lookup = new MachineLookup(client, {
     pools,
     machineTtlMs: options.machineCacheTtlMs ?? 2000,
     ...(options.addressPreference ? { addressPreference: options.addressPreference } : {}),
   });
-  const reviews = new AuthReviews(client, options.authCacheTtlMs === undefined ? {} : { allowedTtlMs: options.authCacheTtlMs });
+  const reviews = new AuthReviews(client, options.reviews);
   if (options.auth === 'none') {
     options.logger.warn('authentication and authorization are OFF (--auth=none): anyone who reaches this gateway can open any console. Development only.');
   }
   const limits = { window: DEFAULT_STREAM_WINDOW, stdinHoldBytes: 1 << 20 };
   const upstream = createUpstream(options, limits);
   const authorizer = options.auth === 'none' ? allowAllAuthorizer : subjectAccessAuthorizer(reviews, { allowGetVerb: options.allowGetVerb });
+  const resolver: MachineResolver = {
+    resolve: (namespace, machine) => lookup.resolve(namespace, machine).catch((error: unknown) => Promise.reject(lookupFailureForCaller(error))),
+    invalidate: (namespace, machine) => lookup.invalidate(namespace, machine),
+  };
   const shared = {
-    lookup, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins,
+    lookup: resolver, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins,
     idleTimeoutSeconds: options.idleTimeoutSeconds, ready: () => pools.synced,
+    // One process, one set of limits and one audit trail, whichever listener a session came in by.
+    limits: new SessionLimits(options.limits), audit: options.audit, maxBytesPerSecond: options.maxBytesPerSecond,
   };
   const gateway = createGateway({
     ...shared,

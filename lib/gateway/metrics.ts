@@ -1,5 +1,6 @@
 // Prometheus text metrics: a few counters, gauges and latency histograms, kept by hand
 // because the set is small and the exposition format is simple.
+import type { SessionLimits } from './limits.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -34,6 +35,12 @@ export class GatewayMetrics {
   bytesToClients = 0;
   readonly lookupSeconds = new Histogram();
   readonly openSeconds = new Histogram();
+  /** Time client output waited for --max-bytes-per-second, summed over connections. */
+  throttledSeconds = 0;
+
+  throttled(ms: number): void {
+    this.throttledSeconds += ms / 1000;
+  }
 
   sessionEnded(outcome: string, bytesIn: number, bytesOut: number): void {
     this.sessionsTotal.set(outcome, (this.sessionsTotal.get(outcome) ?? 0) + 1);
@@ -46,7 +53,7 @@ export class GatewayMetrics {
     this.sessionsTotal.set(outcome, (this.sessionsTotal.get(outcome) ?? 0) + 1);
   }
 
-  render(links: Map<string, number>): string {
+  render(links: Map<string, number>, limits?: SessionLimits): string {
     const parts = [
       '# HELP ironcore_console_sessions_active Console sessions open now.',
       '# TYPE ironcore_console_sessions_active gauge',
@@ -63,7 +70,21 @@ export class GatewayMetrics {
       '# HELP ironcore_console_provider_links Links open to each provider.',
       '# TYPE ironcore_console_provider_links gauge',
       ...[...links].map(([provider, n]) => `ironcore_console_provider_links{provider="${provider}"} ${n}`),
+      '# HELP ironcore_console_throttled_seconds_total Time client output waited for the per-connection bandwidth cap.',
+      '# TYPE ironcore_console_throttled_seconds_total counter',
+      `ironcore_console_throttled_seconds_total ${this.throttledSeconds}`,
     ];
+    if (limits) {
+      const configured = Object.entries(limits.configured);
+      parts.push(
+        '# HELP ironcore_console_limit Configured admission limits (0: none).',
+        '# TYPE ironcore_console_limit gauge',
+        ...configured.map(([limit, value]) => `ironcore_console_limit{limit="${limit}"} ${value}`),
+        '# HELP ironcore_console_limit_refusals_total Opens refused with 429, by the limit they hit.',
+        '# TYPE ironcore_console_limit_refusals_total counter',
+        ...configured.map(([limit]) => `ironcore_console_limit_refusals_total{limit="${limit}"} ${limits.refusals.get(limit as keyof typeof limits.configured) ?? 0}`),
+      );
+    }
     return parts.join('\n') + '\n';
   }
 }

@@ -10,6 +10,7 @@ const STATUS_LINES: Record<number, string> = {
   404: '404 Not Found',
   405: '405 Method Not Allowed',
   409: '409 Conflict',
+  429: '429 Too Many Requests',
   500: '500 Internal Server Error',
   502: '502 Bad Gateway',
   503: '503 Service Unavailable',
@@ -34,6 +35,13 @@ export function toStatus(error: unknown): Status {
 /** Writes a Status response. Call inside res.cork() when not in the handler's first tick. */
 export function writeStatus(res: UWS.HttpResponse, status: Status, headers: Record<string, string> = {}): void {
   res.writeStatus(statusLine(status.code ?? 500)).writeHeader('Content-Type', 'application/json');
-  for (const [key, value] of Object.entries(headers)) res.writeHeader(key, value);
+  for (const [key, value] of Object.entries({ ...headers, ...statusHeaders(status) })) res.writeHeader(key, value);
   res.end(JSON.stringify(status));
+}
+
+/** The headers a Status answer carries besides its body. */
+export function statusHeaders(status: Status): Record<string, string> {
+  // As kube-apiserver does: a Status that says when to retry says it in the header too.
+  const retryAfter = status.details?.retryAfterSeconds;
+  return retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) };
 }

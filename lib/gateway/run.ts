@@ -3,10 +3,12 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { loadInCluster, loadKubeconfig, type KubeConfig } from '../kube/index.js';
+import type { AuditSink } from './audit.js';
+import { auditTroubleLogger, openAuditLog, type AuditLogOptions } from './audit-log.js';
 import { listenClientCertificates } from './client-cert-listener.js';
 import { listenFrontProxy } from './front-proxy.js';
 import type { Gateway } from './gateway.js';
-import { createKubeGateway, type UpstreamMode } from './kube-gateway.js';
+import { createKubeGateway, type KubeGatewayOptions, type UpstreamMode } from './kube-gateway.js';
 import { listenGateway, type GatewayServer, type GatewayTlsFiles, type PublicListenerMode } from './server.js';
 
 /** Everything a gateway process needs; plain data, so it can be handed to worker threads. */
@@ -32,16 +34,36 @@ export interface GatewayConfig {
   requestHeader?: { host: string; port: number; clientCaFile: string; allowedNames: string[] };
   /** A listener for users with client certificates (needs `tls`; see client-cert-listener.ts). */
   clientCertificates?: { host: string; port: number; clientCaFile: string };
+  reviews?: KubeGatewayOptions['reviews'];
+  limits?: KubeGatewayOptions['limits'];
+  maxBytesPerSecond?: number;
+  /** Audit events to a file ('-': stdout). */
+  auditLog?: AuditLogOptions;
+}
+
+/** A bound listener, as --port-file lists it. */
+export interface BoundListener {
+  /** public, requestheader or client-cert. */
+  name: string;
+  host: string;
+  port: number;
 }
 
 export interface RunningGateway {
   server: GatewayServer;
+  /** Every listener, once all of them listen. */
+  listeners: BoundListener[];
   /** Graceful stop: no new sessions, a grace period, then a Status to those left. */
   stop(): Promise<void>;
 }
 
-export async function runGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+/**
+ * `audit` replaces the file config.auditLog names: worker threads pass one that hands their
+ * lines to the main thread, so one writer owns (and rotates) the file.
+ */
+export async function runGateway(config: GatewayConfig, logger: Logger, audit?: AuditSink): Promise<RunningGateway> {
   const kube: KubeConfig = config.kubeconfig ? loadKubeconfig(config.kubeconfig) : loadInCluster();
+  const auditLog = audit || !config.auditLog ? undefined : openAuditLog(config.auditLog, auditTroubleLogger(logger));
   const kubeGateway = createKubeGateway({
     kube,
     providerTls:
@@ -54,6 +76,10 @@ export async function runGateway(config: GatewayConfig, logger: Logger): Promise
     machineCacheTtlMs: config.machineCacheTtlMs,
     linksPerProvider: config.linksPerProvider,
     upstream: config.upstream,
+    reviews: config.reviews,
+    limits: config.limits,
+    maxBytesPerSecond: config.maxBytesPerSecond,
+    audit: audit ?? auditLog,
     logger,
   });
   if (config.provider === 'insecure') logger.warn('provider links are plain TCP without authentication (--provider-insecure): development only');
@@ -70,14 +96,17 @@ export async function runGateway(config: GatewayConfig, logger: Logger): Promise
   if (config.clientCertificates) relays.push(await startClientCertificates(config, kubeGateway.relayedIdentityGateway(), logger));
   return {
     server,
+    listeners: [{ name: 'public', host: config.host, port: server.port }, ...relays.map((relay) => relay.bound)],
     async stop() {
       await Promise.all([server.shutdown(config.shutdownGraceMs), ...relays.map((relay) => relay.stop(config.shutdownGraceMs))]);
       await kubeGateway.close();
+      auditLog?.close();
     },
   };
 }
 
 interface RelayListener {
+  bound: BoundListener;
   stop(graceMs: number): Promise<void>;
 }
 
@@ -86,8 +115,9 @@ function serverTls(config: GatewayConfig, listener: string): { key: Buffer; cert
   return { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) };
 }
 
-function stopping(gateway: Gateway, listener: { close(): Promise<void> }): RelayListener {
+function stopping(gateway: Gateway, listener: { close(): Promise<void> }, bound: BoundListener): RelayListener {
   return {
+    bound,
     async stop(graceMs) {
       await gateway.drain(graceMs);
       await listener.close();
@@ -99,12 +129,12 @@ async function startFrontProxy(config: GatewayConfig, gateway: Gateway, logger: 
   const { host, port, clientCaFile, allowedNames } = config.requestHeader!;
   const listener = await listenFrontProxy(gateway, { host, port, ...serverTls(config, 'front-proxy'), clientCa: readFileSync(clientCaFile), allowedNames, logger });
   logger.info({ host, port: listener.port, allowedNames }, 'front-proxy listener listening');
-  return stopping(gateway, listener);
+  return stopping(gateway, listener, { name: 'requestheader', host, port: listener.port });
 }
 
 async function startClientCertificates(config: GatewayConfig, gateway: Gateway, logger: Logger): Promise<RelayListener> {
   const { host, port, clientCaFile } = config.clientCertificates!;
   const listener = await listenClientCertificates(gateway, { host, port, ...serverTls(config, 'client-certificate'), clientCa: readFileSync(clientCaFile), logger });
   logger.info({ host, port: listener.port }, 'client-certificate listener listening');
-  return stopping(gateway, listener);
+  return stopping(gateway, listener, { name: 'client-cert', host, port: listener.port });
 }

@@ -15,6 +15,7 @@ import {
   type CloseMessage,
   type Status,
 } from '../protocol/index.js';
+import type { OutputPacer } from './throttle.js';
 import type { UpstreamStream } from './upstream/upstream.js';
 
 /** The client's side of a session, whatever protocol it speaks. Messages are in binary channel form. */
@@ -41,6 +42,8 @@ export interface GatewaySessionOptions {
   /** The client asked for the output offset in-band (announceOffset=true). */
   announceOffset: boolean;
   onEnd: (end: SessionEnd) => void;
+  /** Paces what leaves for the client (--max-bytes-per-second); absent: no cap. */
+  pacer?: OutputPacer;
 }
 
 export class GatewaySession {
@@ -72,11 +75,14 @@ export class GatewaySession {
     this.client = client;
     const early = this.early;
     this.early = [];
-    client.cork(() => {
-      for (const message of early) client.send(message);
+    this.leave(byteLength(early), () => {
+      client.cork(() => {
+        for (const message of early) client.send(message);
+      });
+      if (!this.earlyEnd) this.returnCredit();
     });
-    if (this.earlyEnd) return client.finish(this.earlyEnd);
-    this.returnCredit();
+    const end = this.earlyEnd;
+    if (end) this.leave(0, () => client.finish(end));
   }
 
   /** A message from the client in binary channel form, already checked against its protocol. */
@@ -104,6 +110,7 @@ export class GatewaySession {
   clientClosed(): void {
     this.client = undefined;
     this.batch = [];
+    this.options.pacer?.stop();
     if (this.ended) return;
     this.ended = true;
     this.stream.close();
@@ -145,16 +152,23 @@ export class GatewaySession {
     const batch = this.batch;
     if (!client || batch.length === 0) return;
     this.batch = [];
-    let bytes = 0;
-    client.cork(() => {
-      for (const message of batch) {
-        client.send(message);
-        bytes += message.length;
-      }
+    const bytes = byteLength(batch);
+    this.leave(bytes, () => {
+      if (this.client !== client) return;
+      client.cork(() => {
+        for (const message of batch) client.send(message);
+      });
+      // Credit only for output that left: a paced client slows the provider, nothing piles up.
+      if (client.bufferedAmount() < this.options.clientWatermark) this.stream.consumed(bytes);
+      else this.owed += bytes;
     });
-    if (client.bufferedAmount() < this.options.clientWatermark) this.stream.consumed(bytes);
-    else this.owed += bytes;
   };
+
+  /** Every write toward the client goes through here, so the pacer (if any) keeps their order. */
+  private leave(bytes: number, write: () => void): void {
+    if (this.options.pacer) this.options.pacer.run(bytes, write);
+    else write();
+  }
 
   private providerClosed(close: CloseMessage): void {
     if (this.ended) return;
@@ -165,7 +179,14 @@ export class GatewaySession {
   private finishClient(status: Status): void {
     this.flushBatch(); // the output before the end goes first
     this.options.onEnd({ status, bytesIn: this.bytesIn, bytesOut: this.bytesOut });
-    if (this.client) this.client.finish(status);
+    const client = this.client;
+    if (client) this.leave(0, () => client.finish(status));
     else this.earlyEnd = status;
   }
+}
+
+function byteLength(messages: Buffer[]): number {
+  let bytes = 0;
+  for (const message of messages) bytes += message.length;
+  return bytes;
 }

@@ -15,6 +15,8 @@ export interface KubeClientOptions {
   /** Default time a watch may stay silent before it is given up. */
   watchIdleTimeoutMs?: number;
   userAgent?: string;
+  /** Where routine events go (a pooled connection the server had closed, retried). */
+  log?: { debug(details: object, message: string): void };
 }
 
 export interface RequestOptions {
@@ -28,7 +30,16 @@ export interface WatchOptions {
   resourceVersion?: string;
   /** Idle timeout: how long no byte (event or bookmark) may arrive. */
   timeoutMs?: number;
+  /**
+   * How long the server keeps the watch before ending it cleanly (the caller then resumes from
+   * its resourceVersion). Default as client-go's reflector: 5 to 10 minutes, spread at random so
+   * many watchers do not all come back at once.
+   */
+  timeoutSeconds?: number;
 }
+
+/** client-go's reflector: minWatchTimeout, and a timeout between it and twice it. */
+const MIN_WATCH_TIMEOUT_SECONDS = 300;
 
 export class KubeClient {
   readonly server: URL;
@@ -37,11 +48,13 @@ export class KubeClient {
   private readonly timeoutMs: number;
   private readonly watchIdleTimeoutMs: number;
   private readonly userAgent: string;
+  private readonly log: KubeClientOptions['log'];
 
   constructor(
     private readonly config: KubeConfig,
     options: KubeClientOptions = {},
   ) {
+    this.log = options.log;
     this.server = new URL(config.server);
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.watchIdleTimeoutMs = options.watchIdleTimeoutMs ?? 120_000;
@@ -74,7 +87,8 @@ export class KubeClient {
 
   /** Watches `path` (a collection); bookmarks are requested and passed to `onEvent` too. */
   watch<T>(path: string, options: WatchOptions, onEvent: (event: WatchEvent<T>) => void): WatchHandle {
-    const query: Record<string, string> = { watch: '1', allowWatchBookmarks: 'true' };
+    const timeoutSeconds = options.timeoutSeconds ?? Math.floor(MIN_WATCH_TIMEOUT_SECONDS * (1 + Math.random()));
+    const query: Record<string, string> = { watch: '1', allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) };
     if (options.resourceVersion) query.resourceVersion = options.resourceVersion;
     const watchPath = withQuery(path, query);
     const headers = this.headers();
@@ -129,6 +143,7 @@ export class KubeClient {
     headers: OutgoingHttpHeaders,
     body: Buffer | undefined,
     signal: AbortSignal,
+    retried = false,
   ): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = this.transport({
@@ -143,7 +158,15 @@ export class KubeClient {
         signal,
       });
       req.once('response', resolve);
-      req.once('error', reject);
+      req.once('error', (error: NodeJS.ErrnoException) => {
+        // The server closed a kept-alive connection just as we reused it (Node's documented race):
+        // the request goes again on a fresh one, once, as Go's transport does for client-go. Ours
+        // are reads and reviews, safe to repeat.
+        if (!retried && req.reusedSocket && error.code === 'ECONNRESET' && !signal.aborted) {
+          this.log?.debug({ method, path: path.split('?')[0] }, 'kubernetes API closed a pooled connection; retrying on a new one');
+          resolve(this.send(method, path, headers, body, signal, true));
+        } else reject(error);
+      });
       req.end(body);
     });
   }

@@ -1,14 +1,14 @@
 // Loads a value once for all concurrent callers of the same key (a singleflight), and keeps it
 // for a ttl chosen per value. At fleet scale many sessions open on one machine at once; they
 // must cost one API request, not one each.
-import { TtlCache } from './ttl-cache.js';
+import { TtlCache, type Clock } from './ttl-cache.js';
 
 export class CoalescingCache<K, V> {
   private readonly values: TtlCache<K, V>;
   private readonly loading = new Map<K, Promise<V>>();
 
-  constructor(maxEntries?: number) {
-    this.values = new TtlCache<K, V>(maxEntries);
+  constructor(maxEntries?: number, now?: Clock) {
+    this.values = new TtlCache<K, V>(maxEntries, now);
   }
 
   /** The cached value, the pending load, or a new load; failures are shared but not kept. */

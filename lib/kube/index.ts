@@ -20,8 +20,10 @@ export type { BackoffOptions } from './backoff.js';
 export { MACHINES, MACHINE_POOLS, resourcePath, type ResourceType } from './resources.js';
 export type { KubeList, KubeObject, Machine, MachinePool, MachinePoolAddress, ObjectMeta, UserInfo } from './types.js';
 
+export type { Clock } from './ttl-cache.js';
 export {
   AuthReviews,
+  REVIEW_CACHE_DEFAULTS,
   type AccessReviewRequest,
   type AccessReviewResult,
   type AuthReviewsOptions,

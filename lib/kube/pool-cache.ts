@@ -12,12 +12,15 @@ import type { WatchEvent, WatchHandle } from './watch.js';
 /** The part of a pino logger the cache uses. */
 export interface WarnLogger {
   warn(details: object, message: string): void;
+  debug(details: object, message: string): void;
 }
 
 export interface MachinePoolCacheOptions {
   backoff?: BackoffOptions;
   /** A watch that sends nothing (not even a bookmark) for this long is reconnected. */
   watchIdleTimeoutMs?: number;
+  /** The watch's timeoutSeconds (default: the client's, 5 to 10 minutes). */
+  watchTimeoutSeconds?: number;
   listTimeoutMs?: number;
   log?: WarnLogger;
 }
@@ -73,12 +76,18 @@ export class MachinePoolCache {
         if (needList) await this.list();
         needList = false;
         await this.watch();
+        // The server ends every watch (timeoutSeconds): routine, resume where it left off.
+        this.options.log?.debug({ resourceVersion: this.resourceVersion }, 'machine pool watch ended; resuming');
       } catch (err) {
         if (this.stopped.signal.aborted) return;
         // 410: our resourceVersion is older than the API keeps; only a new LIST helps.
         const gone = err instanceof KubeApiError && err.code === 410;
         needList ||= gone;
-        if (!gone) this.options.log?.warn({ err }, 'machine pool list or watch failed; retrying');
+        const details = { resourceVersion: this.resourceVersion, code: (err as KubeApiError).code, error: (err as Error).message };
+        // A watch that broke after it had worked (a dropped connection, an API restart) is
+        // routine too; only failing to list or to start watching is worth a warning.
+        if (gone || this.progressed) this.options.log?.debug(details, 'machine pool watch ended; relisting or resuming');
+        else this.options.log?.warn(details, 'machine pool list or watch failed; retrying');
       }
       attempt = this.progressed ? 0 : attempt + 1;
     }
@@ -107,7 +116,7 @@ export class MachinePoolCache {
 
   private async watch(): Promise<void> {
     if (this.stopped.signal.aborted) return;
-    const options = { resourceVersion: this.resourceVersion, timeoutMs: this.options.watchIdleTimeoutMs };
+    const options = { resourceVersion: this.resourceVersion, timeoutMs: this.options.watchIdleTimeoutMs, timeoutSeconds: this.options.watchTimeoutSeconds };
     this.watchHandle = this.client.watch<MachinePool | Status>(resourcePath(MACHINE_POOLS), options, (event) =>
       this.apply(event),
     );

@@ -1,9 +1,12 @@
 // Authentication and authorization by the API server: TokenReview for bearer tokens,
-// SubjectAccessReview for "may this user exec into this machine". Results are cached briefly
-// and concurrent identical reviews share one request, since one user often opens many sessions.
+// SubjectAccessReview for "may this user exec into this machine". Answers are cached as
+// kube-apiserver's webhook authenticator and authorizer cache them (a token's answer 2 m either
+// way; access allowed 5 m, not allowed 30 s; a failed review never), bounded in size, and
+// concurrent identical reviews share one request, since one user often opens many sessions.
 import { createHash } from 'node:crypto';
 import type { KubeClient } from './client.js';
 import { CoalescingCache } from './coalescing-cache.js';
+import type { Clock } from './ttl-cache.js';
 import { MACHINES } from './resources.js';
 import type { UserInfo } from './types.js';
 
@@ -32,13 +35,21 @@ export interface AccessReviewResult {
 }
 
 export interface AuthReviewsOptions {
-  /** How long an authenticated token or an allowed access is trusted. */
+  /** How long a TokenReview's answer (authenticated or not) is kept, as --authentication-token-webhook-cache-ttl. */
+  tokenTtlMs?: number;
+  /** How long an allowed access is kept, as --authorization-webhook-cache-authorized-ttl. */
   allowedTtlMs?: number;
-  /** How long a rejection is remembered (short, so a fixed RBAC rule takes effect soon). */
+  /** How long a denied access is kept (short, so a fixed RBAC rule takes effect soon). */
   deniedTtlMs?: number;
+  /** Entries per cache (tokens, accesses): keys come from callers, so the memory is bounded. */
   maxEntries?: number;
   timeoutMs?: number;
+  /** The time source of the ttls (tests move it). */
+  now?: Clock;
 }
+
+/** kube-apiserver's defaults for its webhook authenticator and authorizer caches. */
+export const REVIEW_CACHE_DEFAULTS = { tokenTtlMs: 120_000, allowedTtlMs: 300_000, deniedTtlMs: 30_000 };
 
 interface TokenReviewStatus {
   authenticated?: boolean;
@@ -56,17 +67,19 @@ interface AccessReviewStatus {
 export class AuthReviews {
   private readonly tokens: CoalescingCache<string, TokenReviewResult>;
   private readonly access: CoalescingCache<string, AccessReviewResult>;
-  private readonly allowedTtlMs: number;
-  private readonly deniedTtlMs: number;
+  private readonly ttls: typeof REVIEW_CACHE_DEFAULTS;
 
   constructor(
     private readonly client: KubeClient,
     private readonly options: AuthReviewsOptions = {},
   ) {
-    this.tokens = new CoalescingCache(options.maxEntries);
-    this.access = new CoalescingCache(options.maxEntries);
-    this.allowedTtlMs = options.allowedTtlMs ?? 10_000;
-    this.deniedTtlMs = options.deniedTtlMs ?? 2_000;
+    this.tokens = new CoalescingCache(options.maxEntries, options.now);
+    this.access = new CoalescingCache(options.maxEntries, options.now);
+    this.ttls = {
+      tokenTtlMs: options.tokenTtlMs ?? REVIEW_CACHE_DEFAULTS.tokenTtlMs,
+      allowedTtlMs: options.allowedTtlMs ?? REVIEW_CACHE_DEFAULTS.allowedTtlMs,
+      deniedTtlMs: options.deniedTtlMs ?? REVIEW_CACHE_DEFAULTS.deniedTtlMs,
+    };
   }
 
   tokenReview(token: string, { audiences }: { audiences?: string[] } = {}): Promise<TokenReviewResult> {
@@ -75,7 +88,7 @@ export class AuthReviews {
     return this.tokens.get(
       key,
       () => this.postTokenReview(token, audiences),
-      (result) => (result.authenticated ? this.allowedTtlMs : this.deniedTtlMs),
+      () => this.ttls.tokenTtlMs,
     );
   }
 
@@ -83,7 +96,7 @@ export class AuthReviews {
     return this.access.get(
       accessKey(request),
       () => this.postAccessReview(request),
-      (result) => (result.allowed ? this.allowedTtlMs : this.deniedTtlMs),
+      (result) => (result.allowed ? this.ttls.allowedTtlMs : this.ttls.deniedTtlMs),
     );
   }
 

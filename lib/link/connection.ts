@@ -154,7 +154,10 @@ export class LinkConnection {
     if (this.state === 'closed') return;
     if (error && !this.closeError) {
       this.closeError = error;
-      this.logger.warn({ err: error, remote: this.socket.remoteAddress }, 'link failed');
+      // A peer that went away (a restarted provider, an idle link the other side dropped) is routine.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ECONNRESET' || code === 'EPIPE') this.logger.debug({ code, remote: this.socket.remoteAddress }, 'link closed by the peer');
+      else this.logger.warn({ err: error, remote: this.socket.remoteAddress }, 'link failed');
     }
     this.stopTimers();
     this.socket.destroy();

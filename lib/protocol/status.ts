@@ -14,7 +14,8 @@ export interface Status {
   status: 'Success' | 'Failure';
   message?: string;
   reason?: string;
-  details?: { name?: string; group?: string; kind?: string; causes?: StatusCause[] };
+  /** retryAfterSeconds: when to try again (a 429's or 503's Retry-After header says the same). */
+  details?: { name?: string; group?: string; kind?: string; causes?: StatusCause[]; retryAfterSeconds?: number };
   code?: number;
 }
 

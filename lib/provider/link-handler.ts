@@ -57,10 +57,16 @@ export class LinkHandler {
     const invalid = invalidMachineRef(namespace, machine) ?? invalidOpen(open);
     if (invalid) return this.refuse(id, invalid);
 
-    const stream = new LinkStream(id, this.link, open.window!, this.settings, (closed) => this.streams.delete(closed.id));
-    this.streams.set(id, stream);
     const user = open.user?.username ? { username: open.user.username, uid: open.user.uid || undefined, groups: open.user.groups ?? [] } : undefined;
-    this.logger.debug({ stream: id, namespace, machine, user: user?.username }, 'opening console stream');
+    // The provider's side of the gateway's audit trail: the same auditID on both lines.
+    const who = { stream: id, ...(open.auditId && { auditID: open.auditId }), namespace, machine, user: user?.username };
+    const stream = new LinkStream(id, this.link, open.window!, this.settings, (closed) => {
+      this.streams.delete(closed.id);
+      const end = closed.closedWith;
+      this.logger.info({ ...who, ...(end ? { code: end.code, reason: end.reason } : { endedBy: 'gateway or lost link' }) }, 'console stream closed');
+    });
+    this.streams.set(id, stream);
+    this.logger.info({ ...who, takeover: open.takeover ?? false, readOnly: open.readOnly ?? false }, 'console stream opened');
     const cancel = this.registry.attach(
       { namespace, machine, tty: open.tty ?? false, cols: open.cols || undefined, rows: open.rows || undefined, user },
       {

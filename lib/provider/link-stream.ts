@@ -26,6 +26,8 @@ type StreamState = 'opening' | 'open' | 'closed';
 
 export class LinkStream implements ConsoleSession {
   readonly label: string;
+  /** The Close this side sent, once it did; undefined when the gateway or the link ended the stream. */
+  closedWith: SessionOutcome | undefined;
   private state: StreamState = 'opening';
   private attachment: Attachment | undefined;
   private cancelAttach: () => void = () => {};
@@ -216,6 +218,7 @@ export class LinkStream implements ConsoleSession {
 
   private closeWith(outcome: SessionOutcome): void {
     if (this.state === 'closed') return;
+    this.closedWith = outcome;
     this.link.send({ stream: this.id, kind: 'close', close: outcome });
     this.finish();
   }

@@ -74,9 +74,10 @@ t.test('a browser-style client authenticates with the bearer subprotocol', async
 
 t.test('errors before the upgrade are Kubernetes Status responses', async (t) => {
   const cases: [string, () => ReturnType<typeof connect>, number, RegExp][] = [
-    ['no credentials', () => connect(stack, 'default', 'm1'), 401, /no bearer token/],
-    ['wrong token', () => connect(stack, 'default', 'm1', { token: 'nope' }), 401, /invalid bearer token/],
-    ['bad bearer subprotocol', () => connect(stack, 'default', 'm1', { protocols: ['v5.channel.k8s.io', 'base64url.bearer.authorization.k8s.io.a'] }), 401, /invalid base64.bearer.authorization token encoding/],
+    // kube-apiserver's bare 401 whatever the reason: the reason is in the gateway's log.
+    ['no credentials', () => connect(stack, 'default', 'm1'), 401, /^Unauthorized$/],
+    ['wrong token', () => connect(stack, 'default', 'm1', { token: 'nope' }), 401, /^Unauthorized$/],
+    ['bad bearer subprotocol', () => connect(stack, 'default', 'm1', { protocols: ['v5.channel.k8s.io', 'base64url.bearer.authorization.k8s.io.a'] }), 401, /^Unauthorized$/],
     ['not allowed (SAR deny)', () => connect(stack, 'default', 'm1', { token: BOB }), 403, /User "bob" cannot create resource "machines\/exec"/],
     ['allowed in another namespace only', () => connect(stack, 'other', 'm1', { token: ALICE }), 403, /in the namespace "other"/],
     ['machine not found', () => connect(stack, 'default', 'ghost', { token: ALICE }), 404, /machines.compute.ironcore.dev "ghost" not found/],

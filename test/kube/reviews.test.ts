@@ -43,20 +43,69 @@ t.test('TokenReview results are cached, concurrent reviews coalesced, by token a
   t.equal(api.requestCount(TOKEN_REVIEWS), 3);
 });
 
-t.test('rejections are remembered only for the short denied ttl', async (t) => {
-  const { api, reviews } = await setup(t, { allowedTtlMs: 10_000, deniedTtlMs: 40 });
-  await reviews.tokenReview('forged');
-  await reviews.tokenReview('forged');
+t.test('cache ttls are kube-apiserver\'s: a token\'s answer 2m either way, access allowed 5m, denied 30s', async (t) => {
+  let now = 1_000_000;
+  const { api, reviews } = await setup(t, { now: () => now });
+  const access = { user: 'alice', namespace: 'default', verb: 'create' };
+  const count = () => [api.requestCount(TOKEN_REVIEWS), api.requestCount(ACCESS_REVIEWS)];
+  const review = async () => {
+    await reviews.tokenReview('alice-token');
+    await reviews.tokenReview('forged');
+    await reviews.subjectAccessReview({ ...access, name: 'm1' }); // allowed
+    await reviews.subjectAccessReview({ ...access, name: 'm2' }); // denied
+  };
+  await review();
+  t.same(count(), [2, 2]);
+  now += 29_999;
+  await review();
+  t.same(count(), [2, 2], 'everything is still cached just before 30s');
+  now += 1;
+  await review();
+  t.same(count(), [2, 3], 'at 30s only the denial is asked again');
+  now += 120_000 - 30_000;
+  await review();
+  t.same(count(), [4, 4], 'at 2m both token answers are asked again (and the denial, 90s old)');
+  now += 300_000 - 120_000;
+  await review();
+  t.same(count(), [6, 6], 'at 5m the allowed access is asked again');
+});
+
+t.test('the cache ttls can be set; a failed review is never kept', async (t) => {
+  let now = 0;
+  const { api, reviews } = await setup(t, { tokenTtlMs: 1000, allowedTtlMs: 2000, deniedTtlMs: 500, now: () => now });
+  await reviews.tokenReview('alice-token');
+  now += 999;
+  await reviews.tokenReview('alice-token');
+  t.equal(api.requestCount(TOKEN_REVIEWS), 1);
+  now += 1;
   await reviews.tokenReview('alice-token');
   t.equal(api.requestCount(TOKEN_REVIEWS), 2);
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  await reviews.tokenReview('forged');
+  api.stub(TOKEN_REVIEWS, { status: 500, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'etcd is sad', code: 500 } });
+  now += 1000;
+  await t.rejects(reviews.tokenReview('alice-token'), { code: 500 });
+  api.stub(TOKEN_REVIEWS, undefined);
+  t.equal((await reviews.tokenReview('alice-token')).authenticated, true, 'the failure was not kept');
+  t.equal(api.requestCount(TOKEN_REVIEWS), 4);
+  const access = { user: 'alice', namespace: 'default', name: 'm1', verb: 'create' };
+  api.stub(ACCESS_REVIEWS, { status: 503, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'not now', code: 503 } });
+  await t.rejects(reviews.subjectAccessReview(access), { code: 503 });
+  api.stub(ACCESS_REVIEWS, undefined);
+  t.same(await reviews.subjectAccessReview(access), { allowed: true }, 'nor a failed access review');
+  t.equal(api.requestCount(ACCESS_REVIEWS), 2);
+});
+
+t.test('the caches are bounded: past maxEntries the oldest answer is asked again', async (t) => {
+  const { api, reviews } = await setup(t, { maxEntries: 2 });
+  for (const token of ['alice-token', 'b', 'c']) await reviews.tokenReview(token);
+  await reviews.tokenReview('c');
+  await reviews.tokenReview('b');
+  t.equal(api.requestCount(TOKEN_REVIEWS), 3, 'the two newest are kept');
   await reviews.tokenReview('alice-token');
-  t.equal(api.requestCount(TOKEN_REVIEWS), 3, 'the rejection expired, the acceptance did not');
+  t.equal(api.requestCount(TOKEN_REVIEWS), 4, 'the oldest was dropped');
 });
 
 t.test('with ttls of 0 nothing is cached', async (t) => {
-  const { api, reviews } = await setup(t, { allowedTtlMs: 0, deniedTtlMs: 0 });
+  const { api, reviews } = await setup(t, { tokenTtlMs: 0, allowedTtlMs: 0, deniedTtlMs: 0 });
   await reviews.tokenReview('alice-token');
   await reviews.tokenReview('alice-token');
   t.equal(api.requestCount(TOKEN_REVIEWS), 2);

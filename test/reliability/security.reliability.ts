@@ -55,13 +55,13 @@ t.teardown(async () => {
 t.test('no credentials, wrong credentials, or rights elsewhere: 401 or 403, never a console', async (t) => {
   const opensBefore = device.accepted;
   const cases: [string, Parameters<typeof refused>[3], number, RegExp][] = [
-    ['no credentials', {}, 401, /no bearer token/],
-    ...WRONG_TOKENS.map((token): [string, Parameters<typeof refused>[3], number, RegExp] => [`a wrong token (${token.slice(0, 12)}...)`, { token }, 401, /invalid bearer token/]),
-    ['a wrong token as the bearer subprotocol', { token: 'not-a-token', bearerSubprotocol: true }, 401, /invalid bearer token/],
-    ['a malformed bearer subprotocol', { protocols: ['v5.channel.k8s.io', 'base64url.bearer.authorization.k8s.io.!!!'] }, 401, /invalid base64.bearer.authorization token encoding/],
+    ['no credentials', {}, 401, /^Unauthorized$/],
+    ...WRONG_TOKENS.map((token): [string, Parameters<typeof refused>[3], number, RegExp] => [`a wrong token (${token.slice(0, 12)}...)`, { token }, 401, /^Unauthorized$/]),
+    ['a wrong token as the bearer subprotocol', { token: 'not-a-token', bearerSubprotocol: true }, 401, /^Unauthorized$/],
+    ['a malformed bearer subprotocol', { protocols: ['v5.channel.k8s.io', 'base64url.bearer.authorization.k8s.io.!!!'] }, 401, /^Unauthorized$/],
     ['a bearer subprotocol without a channel protocol', { protocols: [encodeBearerProtocol(ALICE)] }, 400, /no supported subprotocol offered/],
-    ['Basic credentials', { headers: { authorization: `Basic ${Buffer.from(`alice:${ALICE}`).toString('base64')}` } }, 401, /no bearer token/],
-    ['an empty Bearer', { headers: { authorization: 'Bearer ' } }, 401, /no bearer token/],
+    ['Basic credentials', { headers: { authorization: `Basic ${Buffer.from(`alice:${ALICE}`).toString('base64')}` } }, 401, /^Unauthorized$/],
+    ['an empty Bearer', { headers: { authorization: 'Bearer ' } }, 401, /^Unauthorized$/],
     ['a valid token, another namespace', { token: ALICE }, 403, /cannot create resource "machines\/exec" .* in the namespace "other"/],
     ['a valid token without the right', { token: BOB }, 403, /User "bob" cannot create resource "machines\/exec"/],
   ];

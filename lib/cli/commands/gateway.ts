@@ -8,8 +8,10 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { parseDuration } from '../../client/duration.js';
-import { runGateway, type GatewayConfig } from '../../gateway/run.js';
+import { auditTroubleLogger, openAuditLog } from '../../gateway/audit-log.js';
+import { runGateway, type BoundListener, type GatewayConfig } from '../../gateway/run.js';
 import { createLogger } from '../logger.js';
+import { PORT_FILE_FORMAT, writePortFile } from '../port-file.js';
 import { UsageError } from '../usage.js';
 
 export const summary = 'serve the exec endpoint (the console gateway)';
@@ -49,9 +51,31 @@ const HELP = `usage: ironcore-console gateway [options]
                             v4 and older, as IronCore's machinepoollet speaks), or SPDY/3.1 (POST,
                             as ironcore-apiserver reaches the machinepoollet)
   --workers N               uWS apps in worker threads sharing the port (default 1; 0 = one per CPU)
-  --shutdown-grace DUR      on SIGTERM, let sessions run this long before closing them (default 25s)`;
+  --shutdown-grace DUR      on SIGTERM, let sessions run this long before closing them (default 25s)
+  --authentication-token-webhook-cache-ttl DUR
+                            keep a TokenReview's answer this long (default 2m, as kube-apiserver)
+  --authorization-webhook-cache-authorized-ttl DUR, --authorization-webhook-cache-unauthorized-ttl DUR
+                            keep a SubjectAccessReview's allow (default 5m) or deny (default 30s);
+                            failed reviews are never kept
+  --max-sessions N          sessions this process serves at once (default 0: no limit)
+  --max-sessions-per-user N sessions one user may have open in this process (default 0: no limit)
+  --max-opens-per-second-per-user N
+                            opens one user may start per second (default 0: no limit); past any
+                            limit an open gets 429 TooManyRequests with Retry-After. Limits are
+                            per process and, with --workers, per worker thread
+  --max-bytes-per-second N  console output bytes per second to each client; the client is slowed,
+                            nothing is dropped (default 0: no limit)
+  --audit-log-path PATH     audit.k8s.io/v1 events, one JSON line per session stage, to PATH
+                            ('-': stdout); --audit-log-maxsize MB (default 100) rotates it to
+                            PATH.1..PATH.N, --audit-log-maxbackup N (default 10) backups kept
+  --port-file FILE          once every listener is up, write ${PORT_FILE_FORMAT};
+                            names: public, requestheader, client-cert
 
-export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; workers: number } {
+The bound ports are also logged (JSON on stderr): "gateway listening" {port}, and with the extra
+listeners "front-proxy listener listening" and "client-certificate listener listening" {port}
+(with --workers > 1: "gateway workers listening" {port}).`;
+
+export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; workers: number; portFile?: string } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -78,6 +102,17 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       upstream: { type: 'string', default: 'link' },
       workers: { type: 'string', default: '1' },
       'shutdown-grace': { type: 'string', default: '25s' },
+      'authentication-token-webhook-cache-ttl': { type: 'string', default: '2m' },
+      'authorization-webhook-cache-authorized-ttl': { type: 'string', default: '5m' },
+      'authorization-webhook-cache-unauthorized-ttl': { type: 'string', default: '30s' },
+      'max-sessions': { type: 'string', default: '0' },
+      'max-sessions-per-user': { type: 'string', default: '0' },
+      'max-opens-per-second-per-user': { type: 'string', default: '0' },
+      'max-bytes-per-second': { type: 'string', default: '0' },
+      'audit-log-path': { type: 'string' },
+      'audit-log-maxsize': { type: 'string', default: '100' },
+      'audit-log-maxbackup': { type: 'string', default: '10' },
+      'port-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -111,6 +146,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
   const workers = count('--workers', values.workers, 0);
   return {
     workers: workers === 0 ? availableParallelism() : workers,
+    ...(values['port-file'] && { portFile: values['port-file'] }),
     config: {
       ...listen,
       ...(values['tls-cert'] && {
@@ -143,14 +179,33 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
           clientCaFile: values['client-ca']!,
         },
       }),
+      reviews: {
+        tokenTtlMs: durationFlag(values['authentication-token-webhook-cache-ttl'], '--authentication-token-webhook-cache-ttl'),
+        allowedTtlMs: durationFlag(values['authorization-webhook-cache-authorized-ttl'], '--authorization-webhook-cache-authorized-ttl'),
+        deniedTtlMs: durationFlag(values['authorization-webhook-cache-unauthorized-ttl'], '--authorization-webhook-cache-unauthorized-ttl'),
+      },
+      limits: {
+        maxSessions: count('--max-sessions', values['max-sessions'], 0),
+        maxSessionsPerUser: count('--max-sessions-per-user', values['max-sessions-per-user'], 0),
+        maxOpensPerSecondPerUser: count('--max-opens-per-second-per-user', values['max-opens-per-second-per-user'], 0),
+      },
+      maxBytesPerSecond: count('--max-bytes-per-second', values['max-bytes-per-second'], 0),
+      ...(values['audit-log-path'] && {
+        auditLog: {
+          path: values['audit-log-path'],
+          maxBytes: count('--audit-log-maxsize', values['audit-log-maxsize'], 1) * 1024 * 1024,
+          maxBackups: count('--audit-log-maxbackup', values['audit-log-maxbackup'], 0),
+        },
+      }),
     },
   };
 }
 
 export async function run(argv: string[]): Promise<void> {
-  const { config, workers } = parseGatewayArgs(argv);
+  const { config, workers, portFile } = parseGatewayArgs(argv);
   const logger = createLogger();
-  const stop = workers > 1 ? await startWorkers(config, workers, logger) : (await runGateway(config, logger)).stop;
+  const { stop, listeners } = workers > 1 ? await startWorkers(config, workers, logger) : await runGateway(config, logger);
+  if (portFile) writePortFile(portFile, listeners);
   const onSignal = (signal: NodeJS.Signals) => {
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
     void stop().then(() => process.exit(0));
@@ -165,19 +220,22 @@ export async function run(argv: string[]): Promise<void> {
  * a port across threads: the first worker runs the node:tls relay listeners, and in split mode
  * the front of the public port, which spreads websockets over every worker's private socket.
  */
-async function startWorkers(config: GatewayConfig, count: number, logger: Logger): Promise<() => Promise<void>> {
+async function startWorkers(config: GatewayConfig, count: number, logger: Logger): Promise<{ stop: () => Promise<void>; listeners: BoundListener[] }> {
   const port = config.port || (await freePort(config.host));
   const socketDir = config.listenMode === 'split' ? mkdtempSync(join(tmpdir(), 'ironcore-console-workers-')) : undefined;
   const socketOf = (index: number) => join(socketDir!, `worker-${index}.sock`);
+  // The workers hand their audit lines here: one writer owns (and rotates) the file.
+  const audit = config.auditLog && openAuditLog(config.auditLog, auditTroubleLogger(logger));
   const start = (index: number, port: number) =>
-    new Promise<{ worker: Worker; port: number }>((resolve, reject) => {
+    new Promise<{ worker: Worker; listeners: BoundListener[] }>((resolve, reject) => {
       const { requestHeader, clientCertificates, ...shared } = config;
       const threadSockets = socketDir && {
         worker: { socketPath: socketOf(index), ...(index === 0 && { front: Array.from({ length: count }, (_, i) => socketOf(i)) }) },
       };
       const workerConfig = index === 0 ? { ...config, port, ...threadSockets } : { ...shared, port, ...threadSockets };
       const worker = new Worker(new URL('../gateway-worker.js', import.meta.url), { workerData: { index, config: workerConfig } });
-      worker.once('message', (message: { port: number }) => resolve({ worker, port: message.port }));
+      worker.once('message', (message: { listeners: BoundListener[] }) => resolve({ worker, listeners: message.listeners }));
+      if (audit) worker.on('message', (message: { audit?: string }) => message.audit && audit.write(message.audit));
       worker.once('error', reject);
       worker.once('exit', (code) => code !== 0 && logger.error({ worker: index, code }, 'gateway worker exited'));
     });
@@ -185,12 +243,16 @@ async function startWorkers(config: GatewayConfig, count: number, logger: Logger
   const others = await Promise.all(Array.from({ length: count - 1 }, (_, i) => start(i + 1, port)));
   const all = [await start(0, port), ...others];
   logger.info({ workers: count, port }, 'gateway workers listening');
-  return async () => {
-    await Promise.all(all.map(({ worker }) => new Promise((resolve) => {
-      worker.once('exit', resolve);
-      worker.postMessage('stop');
-    })));
-    if (socketDir) rmSync(socketDir, { recursive: true, force: true });
+  return {
+    listeners: all[0]!.listeners,
+    async stop() {
+      await Promise.all(all.map(({ worker }) => new Promise((resolve) => {
+        worker.once('exit', resolve);
+        worker.postMessage('stop');
+      })));
+      audit?.close();
+      if (socketDir) rmSync(socketDir, { recursive: true, force: true });
+    },
   };
 }
 
