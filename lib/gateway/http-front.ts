@@ -70,7 +70,7 @@ export async function listenHttpFront(gateway: Gateway, apps: RelayTarget[], opt
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {}); // a client gone mid-handshake; the session reports its own end
-    const headers = identity.headers(req.rawHeaders, req.socket);
+    const headers = passedOn(req);
     if (!Array.isArray(headers)) return refuseUpgrade(socket, headers);
     const path = pathOf(req);
     const exec = EXEC_PATH.exec(path);
@@ -81,10 +81,16 @@ export async function listenHttpFront(gateway: Gateway, apps: RelayTarget[], opt
     pick().relay(socket as Socket, requestHead(req, headers), head);
   });
 
+  /** The request's header lines as the app behind gets them: the identity's, and the client's address. */
+  function passedOn(req: IncomingMessage): [string, string][] | Status {
+    const headers = identity.headers(req.rawHeaders, req.socket);
+    return Array.isArray(headers) ? withForwardedFor(headers, req.socket.remoteAddress) : headers;
+  }
+
   // One request at a time, each with its own identity headers, so a pipelined request cannot
   // carry headers of its own choosing.
   server.on('request', (req, res) => {
-    const headers = identity.headers(req.rawHeaders, req.socket);
+    const headers = passedOn(req);
     if (!Array.isArray(headers)) {
       res.writeHead(headers.code ?? 401, { 'Content-Type': 'application/json' }).end(JSON.stringify(headers));
       return;
@@ -127,6 +133,17 @@ export function withoutRemoteHeaders(rawHeaders: string[]): [string, string][] {
     if (!REMOTE_HEADER.test(rawHeaders[i]!)) headers.push([rawHeaders[i]!, rawHeaders[i + 1]!]);
   }
   return headers;
+}
+
+/**
+ * `headers` with the client's address appended to X-Forwarded-For, as a proxy does: the app
+ * behind sees the front's private socket as its peer, and audit events name sources by it.
+ */
+function withForwardedFor(headers: [string, string][], peer: string | undefined): [string, string][] {
+  if (!peer) return headers;
+  const claimed = headers.filter(([name]) => name.toLowerCase() === 'x-forwarded-for').map(([, value]) => value);
+  const others = headers.filter(([name]) => name.toLowerCase() !== 'x-forwarded-for');
+  return [...others, ['X-Forwarded-For', [...claimed, peer.replace(/^::ffff:/, '')].join(', ')]];
 }
 
 /** The request's header lines as they came. */

@@ -60,10 +60,10 @@ for (const client of clients) {
     const tty = kubectlExecTty({ ...base, cols: 100, rows: 30 });
     t.teardown(() => tty.kill());
     tty.write('stty size; echo READY\r');
-    await tty.waitFor(/\b30 100\r\n(\$ )?READY/);
+    await tty.waitFor(/\b30 100\r\n(\$ )?READY/, 30_000);
     tty.resize(120, 40);
     // kubectl forwards SIGWINCH asynchronously: ask until the new size shows.
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     while (!/\b40 120\r\n/.test(tty.output()) && Date.now() < deadline) {
       tty.write('stty size\r');
       await new Promise((resolve) => setTimeout(resolve, 200));
