@@ -30,11 +30,13 @@ const HELP = `usage: ironcore-console gateway [options]
   --client-ca FILE          refuse client certificates not signed by this CA
   --client-cert-listen HOST:PORT
                             a second listener for users with client certificates from --client-ca
-                            (CN is the user, O the groups), as kube-apiserver takes them
+                            (CN is the user, O the groups), as kube-apiserver takes them;
+                            serves websocket and SPDY/3.1 exec
   --requestheader-listen HOST:PORT, --requestheader-client-ca FILE, --requestheader-allowed-names A,B
                             a second listener for kube-apiserver's front proxy: clients must present
                             a certificate from this CA (and one of these names); X-Remote-User is
-                            trusted there and nowhere else
+                            trusted there and nowhere else; serves websocket and SPDY/3.1 exec (how
+                            kubectl and kubectl ironcore reach the gateway through the cluster)
   --provider-ca FILE, --provider-cert FILE, --provider-key FILE
                             mTLS to providers: their CA and the gateway's client certificate
   --provider-insecure       plain TCP to providers (development only)
