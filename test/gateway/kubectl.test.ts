@@ -48,6 +48,11 @@ for (const client of clients) {
     const result = await kubectlExec({ ...base, stdin: true, input: 'echo piped-$((6*7))\n' });
     t.match(result.stdout, /piped-42/);
     t.equal(result.code, 0, result.stderr);
+    if (client.kubectl === modern) {
+      // KEP-859: kubectl >= 1.22 names its command and session; the session log carries both.
+      const opened = stack.logs.filter((line) => line.includes('"console session opened"')).at(-1) ?? '';
+      t.match(JSON.parse(opened), { kubectlCommand: 'kubectl exec', kubectlSession: /\S+/ });
+    }
   });
 
   t.test(`${client.name}: the console's exit code is kubectl's`, { skip: client.skip }, async (t) => {
