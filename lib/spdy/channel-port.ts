@@ -15,6 +15,7 @@ import {
   channelMessage,
   errorChannelPayload,
   failureStatus,
+  spdyDataAsChannelMessage,
   type SpdyChannelProtocol,
   type SpdyStreamType,
   type Status,
@@ -143,7 +144,7 @@ export class SpdyChannelPortImpl implements SpdyChannelPort {
 
   private wireServer(): void {
     const { stdin, resize } = this.streams;
-    stdin?.onData((data) => this.deliver(channelMessage(STDIN, data)));
+    stdin?.onData((data) => this.deliver(spdyDataAsChannelMessage(data, STDIN)));
     stdin?.onEnd(() => this.deliver(Buffer.from([CLOSE, STDIN])));
     if (resize) {
       const reader = new ResizeStreamReader();
@@ -159,8 +160,8 @@ export class SpdyChannelPortImpl implements SpdyChannelPort {
   }
 
   private wireClient(): void {
-    this.streams.stdout?.onData((data) => this.deliver(channelMessage(STDOUT, data)));
-    this.streams.stderr?.onData((data) => this.deliver(channelMessage(STDERR, data)));
+    this.streams.stdout?.onData((data) => this.deliver(spdyDataAsChannelMessage(data, STDOUT)));
+    this.streams.stderr?.onData((data) => this.deliver(spdyDataAsChannelMessage(data, STDERR)));
     const error = this.streams.error;
     error?.onData((data) => this.errorBytes.push(Buffer.from(data)));
     error?.onEnd(() => this.deliverError());

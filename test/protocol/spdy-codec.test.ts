@@ -20,6 +20,7 @@ import {
   encodeSpdySynReply,
   encodeSpdySynStream,
   encodeSpdyWindowUpdate,
+  spdyDataAsChannelMessage,
   type SpdyFrame,
 } from '../../lib/protocol/index.js';
 
@@ -210,8 +211,12 @@ t.test('a DATA payload inside one chunk is a view; one that spans chunks is copi
   const inside = first[0] as Extract<SpdyFrame, { type: 'data' }>;
   const spanning = decoder.push(wire.subarray(20))[0] as Extract<SpdyFrame, { type: 'data' }>;
   t.equal(spanning.data.toString(), 'spanning');
+  t.same(spdyDataAsChannelMessage(spanning.data, 2), Buffer.from('\x02spanning'), 'a channel message from a copied payload');
+  const message = spdyDataAsChannelMessage(inside.data, 1);
+  t.same(message, Buffer.from('\x01inside'), 'a channel message from a view');
   wire.fill(0x2e);
   t.equal(inside.data.toString(), '......', 'the first is a view of the chunk');
+  t.equal(message.toString(), '......\x2e', 'and so is its channel message: no copy');
   t.equal(spanning.data.toString(), 'spanning', 'the second has its own bytes');
 });
 
