@@ -74,6 +74,7 @@ export class SpdyConnection implements SpdyStreamOwner {
   /** The highest stream id the peer opened (0: none yet). */
   private lastPeerStreamId = 0;
   private sentGoAway = false;
+  private sentGoAwayOk = false;
   /** After a session error the framing is lost: what still arrives is dropped unread. */
   private discarding = false;
   private peerGoneAway = false;
@@ -95,12 +96,14 @@ export class SpdyConnection implements SpdyStreamOwner {
     head?: Buffer,
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.highWater = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
+    // Never below the socket's own mark: 'drain' only follows a socket write that said false.
+    this.highWater = Math.max(options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES, socket.writableHighWaterMark);
     this.nextStreamId = options.role === 'client' ? 1 : 2;
     this.nextPingId = options.role === 'client' ? 1 : 2;
     this.decoder = new SpdyFrameDecoder({ maxFrameSize: options.maxFrameSize, maxHeaderBytes: options.maxHeaderBytes, maxHeaderCount: options.maxHeaderCount });
     (socket as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-    socket.on('error', (error) => this.destroy(error));
+    // A reset after our own graceful close (the peer hung up with our last frames unread) is no failure.
+    socket.on('error', (error) => this.destroy(this.state === 'closing' && this.sentGoAwayOk ? undefined : error));
     socket.on('end', () => this.onPeerEnd());
     socket.on('close', () => this.finish());
     socket.on('drain', () => this.onSocketDrain());
@@ -261,7 +264,7 @@ export class SpdyConnection implements SpdyStreamOwner {
         const stream = this.knownStream(frame.streamId);
         if (!stream) return;
         if (frame.headerError) return this.resetStream(frame.streamId, SpdyRstStatus.PROTOCOL_ERROR, frame.headerError.message);
-        if (!stream.local || stream.replied) return this.resetStream(frame.streamId, SpdyRstStatus.STREAM_IN_USE, `second SYN_REPLY on stream ${frame.streamId}`);
+        if (!stream.local || stream.replied) return this.resetStream(frame.streamId, SpdyRstStatus.STREAM_IN_USE, `SYN_REPLY on stream ${frame.streamId}, which was not ours or was answered`);
         stream.replied = true;
         stream.receiveReply(frame.headers);
         if (frame.fin) this.remoteEnd(stream);
@@ -404,6 +407,7 @@ export class SpdyConnection implements SpdyStreamOwner {
   private sendGoAway(status: number): void {
     if (this.sentGoAway) return;
     this.sentGoAway = true;
+    this.sentGoAwayOk = status === SpdyGoAwayStatus.OK;
     this.write(encodeSpdyGoAway(this.lastPeerStreamId, status));
   }
 
