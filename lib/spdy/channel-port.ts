@@ -27,7 +27,8 @@ export interface SpdyChannelPort {
   readonly protocol: SpdyChannelProtocol;
   /** Output in binary channel form: server side [1]/[2] (stdout/stderr streams); client side [0] stdin,
    *  [255,0] = stdin FIN, [4] resize JSON (written as a JSON line like client-go). Returns false
-   *  when over the high-water mark: wait for onDrain. Messages for a stream the session lacks are dropped. */
+   *  when over the high-water mark: wait for onDrain. Messages for a stream the session lacks are dropped.
+   *  The payload is written as it is (no copy): do not change it afterwards. */
   send(message: Uint8Array): boolean;
   /** Server side: the Status on the error stream in the protocol's form (v4: metav1.Status JSON as
    *  the kubelet writes it incl. details.causes ExitCode; v1-v3: the message text), then the

@@ -80,8 +80,9 @@ t.test('older protocols: the error stream carries the message text, nothing on s
   }
 });
 
-t.test('tty: no stderr stream, resize as JSON lines reaches the PTY', async (t) => {
-  const port = await connectSpdyChannelPort({ url: execUrl('m1', ['sh', '-c', 'stty size'], { stdin: 'true', stdout: 'true', stderr: 'true', tty: 'true' }), tls, stdin: true, stdout: true, stderr: true, tty: true });
+t.test('tty over a GET upgrade: no stderr stream, resize as JSON lines reaches the PTY', async (t) => {
+  const url = execUrl('m1', ['sh', '-c', 'stty size'], { stdin: 'true', stdout: 'true', stderr: 'true', tty: 'true' });
+  const port = await connectSpdyChannelPort({ url, method: 'GET', tls, stdin: true, stdout: true, stderr: true, tty: true });
   const session = collect(port);
   port.send(channelMessage(RESIZE, '{"Width":91,"Height":21}'));
   const result = await session;
