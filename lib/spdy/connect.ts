@@ -32,7 +32,11 @@ export interface SpdyConnectOptions {
   tty: boolean;
   /** For the upgrade and the stream replies together (default 30 s). */
   timeoutMs?: number;
+  /** PING the server this often (default 5 s, as client-go); 0: never. */
+  pingIntervalMs?: number;
 }
+
+const DEFAULT_PING_INTERVAL_MS = 5000;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** The most of a refusal's body we read. */
@@ -93,7 +97,7 @@ export function connectSpdyChannelPort(options: SpdyConnectOptions): Promise<Spd
         settle(new StatusError(502, `the server chose stream protocol ${JSON.stringify(chosen)}, which was not offered`));
         return;
       }
-      connection = new SpdyConnection(socket, { role: 'client' }, head);
+      connection = new SpdyConnection(socket, { role: 'client', pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS }, head);
       openStreams(connection, protocol, options).then(
         (streams) => settle(undefined, new SpdyChannelPortImpl(protocol, 'client', connection!, streams)),
         (error: Error) => settle(error),

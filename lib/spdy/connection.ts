@@ -45,6 +45,8 @@ export interface SpdyConnectionOptions extends SpdyHeaderLimits {
   highWaterBytes?: number;
   /** Destroy the connection when no byte moves either way for this long; 0 or unset: never. */
   idleTimeoutMs?: number;
+  /** Send a PING this often (client-go's SPDY clients: every 5 s) so idle load balancers keep the connection; 0 or unset: never. */
+  pingIntervalMs?: number;
   /** How long close() waits for the peer to hang up before destroying the socket (default 5 s). */
   lingerMs?: number;
   logger?: Logger;
@@ -84,6 +86,7 @@ export class SpdyConnection implements SpdyStreamOwner {
   private uncorkScheduled = false;
   private lastActivity = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private streamHandler: ((stream: SpdyStream) => void) | undefined;
   private closeHandler: (error?: Error) => void = () => {};
@@ -108,6 +111,10 @@ export class SpdyConnection implements SpdyStreamOwner {
     socket.on('close', () => this.finish());
     socket.on('drain', () => this.onSocketDrain());
     if (options.idleTimeoutMs) this.armIdle(options.idleTimeoutMs);
+    if (options.pingIntervalMs) {
+      // A ping the connection's end rejects needs no answer; the close says why.
+      this.pingTimer = setInterval(() => this.ping().catch(() => {}), options.pingIntervalMs).unref();
+    }
     process.nextTick(() => {
       if (this.state === 'closed') return;
       if (head?.length) this.receive(head);
@@ -474,6 +481,7 @@ export class SpdyConnection implements SpdyStreamOwner {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.idleTimer);
+    clearInterval(this.pingTimer);
     clearTimeout(this.lingerTimer);
     this.decoder.close();
     const gone = new Error('SPDY connection closed');
