@@ -55,8 +55,11 @@ export interface SpdyConnectionOptions extends SpdyHeaderLimits {
 const DEFAULT_MAX_STREAMS = 16;
 const DEFAULT_HIGH_WATER_BYTES = 64 * 1024;
 const DEFAULT_LINGER_MS = 5000;
-/** Our DATA frames carry at most this much; larger writes become several frames (views, no copy). */
-const MAX_SEND_FRAME = 64 * 1024;
+/**
+ * Our DATA frames carry at most this much; larger writes become several frames (views, no
+ * copy). Frames well under a socket read (64 KiB) mostly decode as views, not copies.
+ */
+const MAX_SEND_FRAME = 16 * 1024;
 /** Grant the peer's window back once half of it is used. */
 const GRANT_THRESHOLD = SPDY_INITIAL_WINDOW / 2;
 
