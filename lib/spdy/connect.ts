@@ -30,17 +30,16 @@ export interface SpdyConnectOptions {
   stdout: boolean;
   stderr: boolean;
   tty: boolean;
-  /** For the upgrade and the stream replies together (default 30 s). */
-  timeoutMs?: number;
   /** PING the server this often (default 5 s, as client-go); 0: never. */
   pingIntervalMs?: number;
+  /** For the upgrade and the stream replies together (default 30 s). */
+  timeoutMs?: number;
 }
-
-const DEFAULT_PING_INTERVAL_MS = 5000;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** The most of a refusal's body we read. */
 const MAX_REFUSAL_BODY = 64 * 1024;
+const DEFAULT_PING_INTERVAL_MS = 5000;
 
 export function connectSpdyChannelPort(options: SpdyConnectOptions): Promise<SpdyChannelPort> {
   const url = new URL(options.url);
