@@ -43,6 +43,7 @@ export function acceptSpdyChannelPort(
   options: SpdyAcceptOptions = {},
 ): Promise<SpdyChannelPort> {
   const logger = options.logger ?? silentLogger;
+  if (socket.destroyed) return Promise.reject(new StatusError(400, 'connection closed before the upgrade'));
   socket.write(spdySwitchingProtocolsHead(protocol));
   const connection = new SpdyConnection(socket, { role: 'server', highWaterBytes: options.highWaterBytes, idleTimeoutMs: options.idleTimeoutMs, logger }, head);
   const wanted = new Set<SpdyStreamType>(spdyStreamTypes(protocol, expect));

@@ -15,6 +15,7 @@ import {
   channelMessage,
   errorChannelPayload,
   failureStatus,
+  spdyDataAsChannelMessage,
   type SpdyChannelProtocol,
   type SpdyStreamType,
   type Status,
@@ -26,7 +27,8 @@ export interface SpdyChannelPort {
   readonly protocol: SpdyChannelProtocol;
   /** Output in binary channel form: server side [1]/[2] (stdout/stderr streams); client side [0] stdin,
    *  [255,0] = stdin FIN, [4] resize JSON (written as a JSON line like client-go). Returns false
-   *  when over the high-water mark: wait for onDrain. Messages for a stream the session lacks are dropped. */
+   *  when over the high-water mark: wait for onDrain. Messages for a stream the session lacks are dropped.
+   *  The payload is written as it is (no copy): do not change it afterwards. */
   send(message: Uint8Array): boolean;
   /** Server side: the Status on the error stream in the protocol's form (v4: metav1.Status JSON as
    *  the kubelet writes it incl. details.causes ExitCode; v1-v3: the message text), then the
@@ -143,7 +145,7 @@ export class SpdyChannelPortImpl implements SpdyChannelPort {
 
   private wireServer(): void {
     const { stdin, resize } = this.streams;
-    stdin?.onData((data) => this.deliver(channelMessage(STDIN, data)));
+    stdin?.onData((data) => this.deliver(spdyDataAsChannelMessage(data, STDIN)));
     stdin?.onEnd(() => this.deliver(Buffer.from([CLOSE, STDIN])));
     if (resize) {
       const reader = new ResizeStreamReader();
@@ -159,8 +161,8 @@ export class SpdyChannelPortImpl implements SpdyChannelPort {
   }
 
   private wireClient(): void {
-    this.streams.stdout?.onData((data) => this.deliver(channelMessage(STDOUT, data)));
-    this.streams.stderr?.onData((data) => this.deliver(channelMessage(STDERR, data)));
+    this.streams.stdout?.onData((data) => this.deliver(spdyDataAsChannelMessage(data, STDOUT)));
+    this.streams.stderr?.onData((data) => this.deliver(spdyDataAsChannelMessage(data, STDERR)));
     const error = this.streams.error;
     error?.onData((data) => this.errorBytes.push(Buffer.from(data)));
     error?.onEnd(() => this.deliverError());

@@ -30,6 +30,8 @@ export interface SpdyConnectOptions {
   stdout: boolean;
   stderr: boolean;
   tty: boolean;
+  /** PING the server this often (default 5 s, as client-go); 0: never. */
+  pingIntervalMs?: number;
   /** For the upgrade and the stream replies together (default 30 s). */
   timeoutMs?: number;
   /** The error a refused upgrade becomes (default: a StatusError with the peer's code and message). */
@@ -39,6 +41,7 @@ export interface SpdyConnectOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** The most of a refusal's body we read. */
 const MAX_REFUSAL_BODY = 64 * 1024;
+const DEFAULT_PING_INTERVAL_MS = 5000;
 
 export function connectSpdyChannelPort(options: SpdyConnectOptions): Promise<SpdyChannelPort> {
   const url = new URL(options.url);
@@ -98,7 +101,7 @@ export function connectSpdyChannelPort(options: SpdyConnectOptions): Promise<Spd
         settle(new StatusError(502, `the server chose stream protocol ${JSON.stringify(chosen)}, which was not offered`));
         return;
       }
-      connection = new SpdyConnection(socket, { role: 'client' }, head);
+      connection = new SpdyConnection(socket, { role: 'client', pingIntervalMs: options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS }, head);
       openStreams(connection, protocol, options).then(
         (streams) => settle(undefined, new SpdyChannelPortImpl(protocol, 'client', connection!, streams)),
         (error: Error) => settle(error),

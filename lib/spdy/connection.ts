@@ -45,6 +45,8 @@ export interface SpdyConnectionOptions extends SpdyHeaderLimits {
   highWaterBytes?: number;
   /** Destroy the connection when no byte moves either way for this long; 0 or unset: never. */
   idleTimeoutMs?: number;
+  /** Send a PING this often (client-go's SPDY clients: every 5 s) so idle load balancers keep the connection; 0 or unset: never. */
+  pingIntervalMs?: number;
   /** How long close() waits for the peer to hang up before destroying the socket (default 5 s). */
   lingerMs?: number;
   logger?: Logger;
@@ -53,8 +55,11 @@ export interface SpdyConnectionOptions extends SpdyHeaderLimits {
 const DEFAULT_MAX_STREAMS = 16;
 const DEFAULT_HIGH_WATER_BYTES = 64 * 1024;
 const DEFAULT_LINGER_MS = 5000;
-/** Our DATA frames carry at most this much; larger writes become several frames (views, no copy). */
-const MAX_SEND_FRAME = 64 * 1024;
+/**
+ * Our DATA frames carry at most this much; larger writes become several frames (views, no
+ * copy). Frames well under a socket read (64 KiB) mostly decode as views, not copies.
+ */
+const MAX_SEND_FRAME = 16 * 1024;
 /** Grant the peer's window back once half of it is used. */
 const GRANT_THRESHOLD = SPDY_INITIAL_WINDOW / 2;
 
@@ -74,6 +79,7 @@ export class SpdyConnection implements SpdyStreamOwner {
   /** The highest stream id the peer opened (0: none yet). */
   private lastPeerStreamId = 0;
   private sentGoAway = false;
+  private sentGoAwayOk = false;
   /** After a session error the framing is lost: what still arrives is dropped unread. */
   private discarding = false;
   private peerGoneAway = false;
@@ -83,6 +89,7 @@ export class SpdyConnection implements SpdyStreamOwner {
   private uncorkScheduled = false;
   private lastActivity = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private streamHandler: ((stream: SpdyStream) => void) | undefined;
   private closeHandler: (error?: Error) => void = () => {};
@@ -95,16 +102,22 @@ export class SpdyConnection implements SpdyStreamOwner {
     head?: Buffer,
   ) {
     this.logger = options.logger ?? silentLogger;
-    this.highWater = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
+    // Never below the socket's own mark: 'drain' only follows a socket write that said false.
+    this.highWater = Math.max(options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES, socket.writableHighWaterMark);
     this.nextStreamId = options.role === 'client' ? 1 : 2;
     this.nextPingId = options.role === 'client' ? 1 : 2;
     this.decoder = new SpdyFrameDecoder({ maxFrameSize: options.maxFrameSize, maxHeaderBytes: options.maxHeaderBytes, maxHeaderCount: options.maxHeaderCount });
     (socket as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
-    socket.on('error', (error) => this.destroy(error));
+    // A reset after our own graceful close (the peer hung up with our last frames unread) is no failure.
+    socket.on('error', (error) => this.destroy(this.state === 'closing' && this.sentGoAwayOk ? undefined : error));
     socket.on('end', () => this.onPeerEnd());
     socket.on('close', () => this.finish());
     socket.on('drain', () => this.onSocketDrain());
     if (options.idleTimeoutMs) this.armIdle(options.idleTimeoutMs);
+    if (options.pingIntervalMs) {
+      // A ping the connection's end rejects needs no answer; the close says why.
+      this.pingTimer = setInterval(() => this.ping().catch(() => {}), options.pingIntervalMs).unref();
+    }
     process.nextTick(() => {
       if (this.state === 'closed') return;
       if (head?.length) this.receive(head);
@@ -261,7 +274,7 @@ export class SpdyConnection implements SpdyStreamOwner {
         const stream = this.knownStream(frame.streamId);
         if (!stream) return;
         if (frame.headerError) return this.resetStream(frame.streamId, SpdyRstStatus.PROTOCOL_ERROR, frame.headerError.message);
-        if (!stream.local || stream.replied) return this.resetStream(frame.streamId, SpdyRstStatus.STREAM_IN_USE, `second SYN_REPLY on stream ${frame.streamId}`);
+        if (!stream.local || stream.replied) return this.resetStream(frame.streamId, SpdyRstStatus.STREAM_IN_USE, `SYN_REPLY on stream ${frame.streamId}, which was not ours or was answered`);
         stream.replied = true;
         stream.receiveReply(frame.headers);
         if (frame.fin) this.remoteEnd(stream);
@@ -404,6 +417,7 @@ export class SpdyConnection implements SpdyStreamOwner {
   private sendGoAway(status: number): void {
     if (this.sentGoAway) return;
     this.sentGoAway = true;
+    this.sentGoAwayOk = status === SpdyGoAwayStatus.OK;
     this.write(encodeSpdyGoAway(this.lastPeerStreamId, status));
   }
 
@@ -470,6 +484,7 @@ export class SpdyConnection implements SpdyStreamOwner {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.idleTimer);
+    clearInterval(this.pingTimer);
     clearTimeout(this.lingerTimer);
     this.decoder.close();
     const gone = new Error('SPDY connection closed');

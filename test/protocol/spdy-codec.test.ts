@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { constants, createDeflate, createInflate, deflateSync } from 'node:zlib';
+import { constants, createDeflate, createInflate, deflateSync, type Deflate, type Inflate } from 'node:zlib';
 import {
   SPDY_HEADER_DICTIONARY,
   SpdyFrameDecoder,
@@ -20,6 +20,7 @@ import {
   encodeSpdySynReply,
   encodeSpdySynStream,
   encodeSpdyWindowUpdate,
+  spdyDataAsChannelMessage,
   type SpdyFrame,
 } from '../../lib/protocol/index.js';
 
@@ -97,28 +98,34 @@ t.test('every frame type round-trips through the decoder', async (t) => {
 t.test('header blocks share one zlib stream per direction, as a streaming zlib peer writes and reads it', async (t) => {
   // A real zlib stream on the other side, the way Go's compress/zlib keeps one per connection.
   const blocks = Array.from({ length: 40 }, (_, i) => ({ streamtype: ['error', 'stdin', 'stdout', 'stderr', 'resize'][i % 5]!, n: String(i), long: 'x'.repeat(i * 50) }));
-  const peerDeflate = createDeflate({ dictionary: SPDY_HEADER_DICTIONARY });
+  const peerDeflate = zlibPeer(createDeflate({ dictionary: SPDY_HEADER_DICTIONARY }));
   const decompressor = new SpdyHeaderDecompressor();
   for (const [i, headers] of blocks.entries()) {
-    peerDeflate.write(encodeSpdyNameValueBlock(headers));
-    const compressed = await new Promise<Buffer>((resolve) => peerDeflate.flush(constants.Z_SYNC_FLUSH, () => resolve(readAll(peerDeflate))));
-    const decoded = decompressor.decompress(compressed, 1);
+    const decoded = decompressor.decompress(await peerDeflate(encodeSpdyNameValueBlock(headers)), 1);
     t.notOk(decoded instanceof SpdyProtocolError, `block ${i} from a streaming peer`);
     t.same(Object.fromEntries([...(decoded as Map<string, string[]>)].map(([k, v]) => [k, v.join('\0')])), headers);
   }
-  const peerInflate = createInflate({ dictionary: SPDY_HEADER_DICTIONARY });
+  const peerInflate = zlibPeer(createInflate({ dictionary: SPDY_HEADER_DICTIONARY }));
   const compressor = new SpdyHeaderCompressor();
-  for (const [i, headers] of blocks.entries()) {
-    peerInflate.write(compressor.compress(headers));
-    const block = await new Promise<Buffer>((resolve) => peerInflate.flush(constants.Z_SYNC_FLUSH, () => resolve(readAll(peerInflate))));
-    t.same(block, encodeSpdyNameValueBlock(headers), `our block ${i} read by a streaming peer`);
+  // One block larger than a stored deflate block holds (64 KiB) is split across several.
+  const ours: Array<Record<string, string>> = [...blocks, { big: 'y'.repeat(150_000) }, { after: 'big' }];
+  for (const [i, headers] of ours.entries()) {
+    t.same(await peerInflate(compressor.compress(headers)), encodeSpdyNameValueBlock(headers), `our block ${i} read by a streaming peer`);
   }
 });
 
-function readAll(stream: { read(): Buffer | null }): Buffer {
-  const parts: Buffer[] = [];
-  for (let chunk = stream.read(); chunk; chunk = stream.read()) parts.push(chunk);
-  return Buffer.concat(parts);
+/** One zlib stream for a whole connection: each call writes a block and sync-flushes it. */
+function zlibPeer(stream: Deflate | Inflate): (input: Buffer) => Promise<Buffer> {
+  let output: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => output.push(chunk));
+  return (input) =>
+    new Promise((resolve) => {
+      stream.write(input);
+      stream.flush(constants.Z_SYNC_FLUSH, () => {
+        resolve(Buffer.concat(output));
+        output = [];
+      });
+    });
 }
 
 t.test('a bad header block is a stream error and the decoder goes on', async (t) => {
@@ -210,8 +217,12 @@ t.test('a DATA payload inside one chunk is a view; one that spans chunks is copi
   const inside = first[0] as Extract<SpdyFrame, { type: 'data' }>;
   const spanning = decoder.push(wire.subarray(20))[0] as Extract<SpdyFrame, { type: 'data' }>;
   t.equal(spanning.data.toString(), 'spanning');
+  t.same(spdyDataAsChannelMessage(spanning.data, 2), Buffer.from('\x02spanning'), 'a channel message from a copied payload');
+  const message = spdyDataAsChannelMessage(inside.data, 1);
+  t.same(message, Buffer.from('\x01inside'), 'a channel message from a view');
   wire.fill(0x2e);
   t.equal(inside.data.toString(), '......', 'the first is a view of the chunk');
+  t.equal(message.toString(), '......\x2e', 'and so is its channel message: no copy');
   t.equal(spanning.data.toString(), 'spanning', 'the second has its own bytes');
 });
 

@@ -14,10 +14,12 @@ import {
   STDOUT,
   StatusError,
   channelMessage,
+  errorChannelPayload,
   exitCodeOf,
+  exitCodeStatus,
   type Status,
 } from '../../lib/protocol/index.js';
-import { acceptSpdyChannelPort, connectSpdyChannelPort, type SpdyChannelPort } from '../../lib/spdy/index.js';
+import { SpdyConnection, acceptSpdyChannelPort, connectSpdyChannelPort, spdySwitchingProtocolsHead, type SpdyChannelPort, type SpdyStream } from '../../lib/spdy/index.js';
 
 const ca = await makeCA();
 const cert = await issueServerCert(ca);
@@ -80,8 +82,9 @@ t.test('older protocols: the error stream carries the message text, nothing on s
   }
 });
 
-t.test('tty: no stderr stream, resize as JSON lines reaches the PTY', async (t) => {
-  const port = await connectSpdyChannelPort({ url: execUrl('m1', ['sh', '-c', 'stty size'], { stdin: 'true', stdout: 'true', stderr: 'true', tty: 'true' }), tls, stdin: true, stdout: true, stderr: true, tty: true });
+t.test('tty over a GET upgrade: no stderr stream, resize as JSON lines reaches the PTY', async (t) => {
+  const url = execUrl('m1', ['sh', '-c', 'stty size'], { stdin: 'true', stdout: 'true', stderr: 'true', tty: 'true' });
+  const port = await connectSpdyChannelPort({ url, method: 'GET', tls, stdin: true, stdout: true, stderr: true, tty: true });
   const session = collect(port);
   port.send(channelMessage(RESIZE, '{"Width":91,"Height":21}'));
   const result = await session;
@@ -133,4 +136,29 @@ t.test('a refusal without a Status body keeps the HTTP code and text', async (t)
   const refused = connectSpdyChannelPort({ url: `https://127.0.0.1:${(plain.address() as AddressInfo).port}/x`, tls, stdin: false, stdout: true, stderr: false, tty: false });
   const error = (await refused.catch((e: unknown) => e)) as StatusError;
   t.same([error.code, error.message], [403, 'unable to upgrade connection: forbidden']);
+});
+
+t.test('a server that ends as the kubelet does (status, RST_STREAM CANCEL on every stream, GOAWAY) ends the client cleanly', async (t) => {
+  const kubeletLike = https.createServer({ key: cert.key, cert: cert.cert });
+  kubeletLike.on('upgrade', (_req, socket, head) => {
+    socket.write(spdySwitchingProtocolsHead('v4.channel.k8s.io'));
+    const connection = new SpdyConnection(socket, { role: 'server' }, head);
+    const streams = new Map<string, SpdyStream>();
+    connection.onStream((stream) => {
+      stream.reply();
+      streams.set(stream.header('streamtype')!, stream);
+      if (streams.size < 2) return;
+      streams.get('stdout')!.write(Buffer.from('output'));
+      streams.get('error')!.write(errorChannelPayload('v4.channel.k8s.io', exitCodeStatus(7))!);
+      for (const each of streams.values()) each.reset();
+      connection.close();
+    });
+  });
+  await new Promise<void>((resolve) => kubeletLike.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => kubeletLike.close(() => resolve())));
+  const port = await connectSpdyChannelPort({ url: `https://127.0.0.1:${(kubeletLike.address() as AddressInfo).port}/x`, tls, stdin: false, stdout: true, stderr: false, tty: false });
+  const result = await collect(port);
+  t.equal(result.stdout, 'output');
+  t.equal(exitCodeOf(JSON.parse(result.error!) as Status), 7, 'the Status arrives when the error stream is reset');
+  t.equal(result.closeError, undefined);
 });

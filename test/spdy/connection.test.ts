@@ -172,6 +172,28 @@ t.test('pings: the peer\'s are echoed, ours resolve with the round trip', async 
   t.ok((await rtt) >= 0);
 });
 
+t.test('a connection pings on its interval, with its own parity', async (t) => {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const client = new SpdyConnection(net.connect((server.address() as AddressInfo).port, '127.0.0.1'), { role: 'client', pingIntervalMs: 30 });
+  t.teardown(() => client.destroy());
+  const peer = await accepted;
+  const decoder = new SpdyFrameDecoder();
+  const pings: number[] = [];
+  peer.on('data', (chunk) => {
+    for (const frame of decoder.push(chunk)) {
+      if (frame.type !== 'ping') continue;
+      pings.push(frame.id);
+      peer.write(encodeSpdyPing(frame.id));
+    }
+  });
+  await waitUntil(() => pings.length >= 3);
+  t.same(pings.slice(0, 3), [1, 3, 5], 'a client pings with odd ids');
+  peer.destroy();
+});
+
 t.test('windows are granted as data arrives, for the stream and the session', async (t) => {
   const { first, sides } = await setup(t);
   first.send(encodeSpdySynStream(1, { streamtype: 'stdin' }, first.compressor));

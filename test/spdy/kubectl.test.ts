@@ -32,6 +32,13 @@ t.teardown(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+async function waitFor(probe: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 5000; !probe(); ) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${probe.toString()}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 for (const client of clients) {
   const base = { kubectl: client.kubectl!, kubeconfig, env: client.env, pod: 'm1' };
 
@@ -42,8 +49,11 @@ for (const client of clients) {
   });
 
   t.test(`${client.name}: a command's exit code comes back through the v4 Status`, { skip: client.skip }, async (t) => {
+    const sessions = server.closes.length;
     const result = await kubectlExec({ ...base, command: ['sh', '-c', 'echo out; exit 3'] });
     t.same(result, { stdout: 'out\n', stderr: 'command terminated with exit code 3\n', code: 3 });
+    await waitFor(() => server.closes.length > sessions);
+    t.same(server.closes.filter((error) => error !== undefined), [], 'the server saw every session close cleanly');
   });
 
   t.test(`${client.name}: -it gets a PTY of kubectl's size and follows its resizes`, { skip: client.skip }, async (t) => {

@@ -25,6 +25,17 @@ export interface SpdyFrameDecoderOptions extends SpdyHeaderLimits {
 
 export const DEFAULT_SPDY_MAX_FRAME_SIZE = 1024 * 1024;
 
+/**
+ * A DATA frame's payload as a binary channel message [channel][payload] without a copy: the
+ * decoder's payloads always follow their 8-byte frame header in the same buffer, and the header
+ * is spent once decoded, so its last byte becomes the channel byte.
+ */
+export function spdyDataAsChannelMessage(data: Buffer, channel: number): Buffer {
+  const message = Buffer.from(data.buffer, data.byteOffset - 1, data.length + 1);
+  message[0] = channel;
+  return message;
+}
+
 /** The fixed payload length of each fixed-size control frame. */
 const FIXED_LENGTH: Partial<Record<number, number>> = {
   [SpdyFrameType.RST_STREAM]: 8,

@@ -4,9 +4,9 @@
 // to one connection and must see every block in wire order. Node has no synchronous streaming
 // zlib, so the stream is carried as its state: a later block is inflated raw with the stream's
 // last 32 KiB as the preset dictionary (exactly the window it may refer to), and ours are
-// self-contained deflate blocks. No zlib context outlives a call. Decompression is bounded: a
+// stored (uncompressed) deflate blocks. No zlib context outlives a call. Decompression is bounded: a
 // block that inflates past the limit fails the connection before a large buffer exists.
-import { constants, deflateRawSync, deflateSync, inflateRawSync, inflateSync } from 'node:zlib';
+import { constants, inflateRawSync, inflateSync } from 'node:zlib';
 import { SPDY_HEADER_DICTIONARY } from './dictionary.js';
 import { SpdyProtocolError, SpdyGoAwayStatus, type SpdyHeaders } from './frames.js';
 
@@ -90,15 +90,56 @@ export class SpdyHeaderCompressor {
   private started = false;
 
   /**
-   * The first block opens the zlib stream (header, dictionary id, data); later ones are raw
-   * deflate blocks that refer only to themselves, which continue any inflater's stream.
+   * Our blocks are deflate "stored" blocks: a zlib context per call costs tens of microseconds
+   * and remotecommand's headers are a few bytes, so packing them is not worth it. The first
+   * block opens the zlib stream with its header and the dictionary's id, as the spec requires;
+   * each ends with the empty stored block a sync flush writes, which is what makes an inflater
+   * (Go's flate among them) hand out the block's bytes before the next frame arrives.
    */
   compress(headers: SpdyHeaderInput): Buffer {
     const block = encodeSpdyNameValueBlock(headers);
-    if (this.started) return deflateRawSync(block, { finishFlush: constants.Z_SYNC_FLUSH });
+    const head = this.started ? 0 : ZLIB_HEADER.length;
     this.started = true;
-    return deflateSync(block, { dictionary: SPDY_HEADER_DICTIONARY, finishFlush: constants.Z_SYNC_FLUSH });
+    const stored = Math.ceil(block.length / MAX_STORED);
+    const out = Buffer.allocUnsafe(head + STORED_BLOCK_OVERHEAD * (stored + 1) + block.length);
+    let at = head ? ZLIB_HEADER.copy(out) : 0;
+    const storedBlock = (bytes: Buffer) => {
+      out[at] = 0; // BFINAL 0, BTYPE 00 (stored), then padding to the byte
+      out.writeUInt16LE(bytes.length, at + 1);
+      out.writeUInt16LE(~bytes.length & 0xffff, at + 3);
+      at += STORED_BLOCK_OVERHEAD + bytes.copy(out, at + STORED_BLOCK_OVERHEAD);
+    };
+    for (let from = 0; from < block.length; from += MAX_STORED) storedBlock(block.subarray(from, from + MAX_STORED));
+    storedBlock(Buffer.alloc(0)); // the sync flush
+    return out;
   }
+}
+
+/** A stored block's header: one byte of block header and padding, LEN and NLEN. */
+const STORED_BLOCK_OVERHEAD = 5;
+const MAX_STORED = 0xffff;
+
+/** zlib's stream header for deflate with a preset dictionary: CMF, FLG (FDICT), then the dictionary's Adler-32. */
+const ZLIB_HEADER = zlibHeader();
+
+function zlibHeader(): Buffer {
+  const cmf = 0x78; // deflate, 32 KiB window
+  const flags = 0x20; // FDICT, FLEVEL 0
+  const header = Buffer.alloc(6);
+  header[0] = cmf;
+  header[1] = flags + (31 - ((cmf * 256 + flags) % 31));
+  header.writeUInt32BE(adler32(SPDY_HEADER_DICTIONARY), 2);
+  return header;
+}
+
+function adler32(bytes: Uint8Array): number {
+  let a = 1;
+  let b = 0;
+  for (const byte of bytes) {
+    a = (a + byte) % 65521;
+    b = (b + a) % 65521;
+  }
+  return ((b << 16) | a) >>> 0;
 }
 
 /** Decompresses the blocks a peer sends, in order, on one connection. */
