@@ -18,34 +18,25 @@ import {
   spdyDataAsChannelMessage,
   type SpdyChannelProtocol,
   type SpdyStreamType,
+  type ChannelPort,
   type Status,
 } from '../protocol/index.js';
 import type { SpdyConnection } from './connection.js';
 import type { SpdyStream } from './stream.js';
 
-export interface SpdyChannelPort {
+/**
+ * A ChannelPort (lib/protocol/channel-port.ts) on SPDY. Server side: send() takes [1]/[2] for the
+ * stdout/stderr streams; onMessage gives [0][stdin], [255,0] at stdin FIN (every version: SPDY
+ * half-closes streams) and [4][json] per resize object (bad JSON: the port ends with a 400
+ * Status); endWithStatus writes the error stream in the protocol's form (v4: the Status JSON
+ * with ExitCode causes; v1-v3: the message text), ends every stream and sends GOAWAY OK.
+ * Client side, the reverse: send() takes [0], [255,0] (stdin FIN) and [4] (a JSON line, as
+ * client-go writes it); onMessage gives [1]/[2] and [3][raw error-stream bytes] once the error
+ * stream ends. Messages for a stream the session lacks are dropped; payloads are written as
+ * views, never copied. Each event takes one handler; a second call replaces the first.
+ */
+export interface SpdyChannelPort extends ChannelPort {
   readonly protocol: SpdyChannelProtocol;
-  /** Output in binary channel form: server side [1]/[2] (stdout/stderr streams); client side [0] stdin,
-   *  [255,0] = stdin FIN, [4] resize JSON (written as a JSON line like client-go). Returns false
-   *  when over the high-water mark: wait for onDrain. Messages for a stream the session lacks are dropped.
-   *  The payload is written as it is (no copy): do not change it afterwards. */
-  send(message: Uint8Array): boolean;
-  /** Server side: the Status on the error stream in the protocol's form (v4: metav1.Status JSON as
-   *  the kubelet writes it incl. details.causes ExitCode; v1-v3: the message text), then the
-   *  streams and connection close gracefully (as the kubelet does). */
-  endWithStatus(status: Status): void;
-  /** Incoming in binary channel form: server side [0][stdin], [255,0] at stdin FIN, [4][json] per
-   *  resize object (bad JSON → the port fails with a 400 Status); client side [1]/[2] data and
-   *  [3][raw error-stream bytes] once the error stream ends. */
-  onMessage(handler: (message: Buffer) => void): void;
-  onDrain(handler: () => void): void;
-  /** Called once when the connection ends, with the error when it was not a clean close. */
-  onClose(handler: (error?: Error) => void): void;
-  readonly bufferedAmount: number;
-  /** Stop/restart reading the peer's input (stdin) for backpressure. */
-  pauseInput(): void;
-  resumeInput(): void;
-  close(): void;
 }
 
 export type SpdyPortStreams = Partial<Record<SpdyStreamType, SpdyStream>>;
