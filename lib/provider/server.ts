@@ -185,7 +185,9 @@ export function createProviderServer(options: ProviderServerOptions): ProviderSe
       },
       (error: unknown) => {
         const refusal = error instanceof CallerRefusal ? error : new CallerRefusal(failureStatus(500, 'Internal error occurred'), 'authorization broke', error);
-        logger.info({ remote: (socket as Socket).remoteAddress, path, code: refusal.status.code, cause: refusal }, 'exec upgrade refused');
+        // Why a 401 or a 500 is generic stays here, in the log.
+        const detail = refusal.cause instanceof Error ? `${refusal.message}: ${refusal.cause.message}` : refusal.message;
+        logger.info({ remote: (socket as Socket).remoteAddress, path, code: refusal.status.code, message: refusal.status.message, cause: detail }, 'exec upgrade refused');
         refuseUpgrade(socket, refusal.status);
       },
     );
