@@ -27,5 +27,6 @@ export {
   type AccessReviewRequest,
   type AccessReviewResult,
   type AuthReviewsOptions,
+  type ReviewedResource,
   type TokenReviewResult,
 } from './reviews.js';

@@ -1,5 +1,6 @@
 // Authentication and authorization by the API server: TokenReview for bearer tokens,
-// SubjectAccessReview for "may this user exec into this machine". Answers are cached as
+// SubjectAccessReview for "may this user do this to that resource" (by default exec into a
+// machine; the provider asks about machinepools/proxy, as IronCore's machinepoollet). Answers are cached as
 // kube-apiserver's webhook authenticator and authorizer cache them (a token's answer 2 m either
 // way; access allowed 5 m, not allowed 30 s; a failed review never), bounded in size, and
 // concurrent identical reviews share one request, since one user often opens many sessions.
@@ -17,12 +18,26 @@ export interface TokenReviewResult {
   error?: string;
 }
 
+/** The resource a SubjectAccessReview asks about. */
+export interface ReviewedResource {
+  group: string;
+  version?: string;
+  resource: string;
+  subresource?: string;
+}
+
+/** What callers asked about before reviews named their resource: machines/exec. */
+const MACHINE_EXEC: ReviewedResource = { group: MACHINES.group, resource: MACHINES.resource, subresource: 'exec' };
+
 export interface AccessReviewRequest {
   user?: string;
   groups?: string[];
   uid?: string;
   extra?: Record<string, string[]>;
-  namespace: string;
+  /** Default machines/exec in compute.ironcore.dev. */
+  resource?: ReviewedResource;
+  /** Absent or '' for a cluster-scoped resource. */
+  namespace?: string;
   name: string;
   /** Usually `create` (POST) or `get` (GET), as kube-apiserver maps the exec request's method. */
   verb: string;
@@ -119,15 +134,8 @@ export class AuthReviews {
   }
 
   private async postAccessReview(request: AccessReviewRequest): Promise<AccessReviewResult> {
-    const { user, groups, uid, extra, namespace, name, verb } = request;
-    const resourceAttributes = {
-      group: MACHINES.group,
-      resource: MACHINES.resource,
-      subresource: 'exec',
-      namespace,
-      name,
-      verb,
-    };
+    const { user, groups, uid, extra, resource = MACHINE_EXEC, namespace, name, verb } = request;
+    const resourceAttributes = { ...resource, ...(namespace && { namespace }), name, verb };
     const review = await this.client.post<{ status?: AccessReviewStatus }>(
       '/apis/authorization.k8s.io/v1/subjectaccessreviews',
       {
@@ -146,7 +154,8 @@ export class AuthReviews {
   }
 }
 
-function accessKey({ user, groups, uid, extra, namespace, name, verb }: AccessReviewRequest): string {
+function accessKey({ user, groups, uid, extra, resource = MACHINE_EXEC, namespace, name, verb }: AccessReviewRequest): string {
   const sortedExtra = Object.entries(extra ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  return JSON.stringify([user, [...(groups ?? [])].sort(), uid, sortedExtra, namespace, name, verb]);
+  const { group, version, resource: plural, subresource } = resource;
+  return JSON.stringify([user, [...(groups ?? [])].sort(), uid, sortedExtra, group, version, plural, subresource, namespace || '', name, verb]);
 }

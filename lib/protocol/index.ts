@@ -10,6 +10,7 @@ export * from './resize.js';
 export * from './status.js';
 export * from './close-status.js';
 export * from './subprotocol.js';
+export * from './bearer-header.js';
 export * from './names.js';
 export * from './paths.js';
 export * from './exec-query.js';

@@ -7,6 +7,12 @@
 //     keyFile: /etc/ironcore-console/tls.key
 //     clientCAFile: /etc/ironcore-console/client-ca.crt   # client certificates must chain to it
 //     allowedSubjects: [ironcore-console-gateway]          # optional: client certificate CNs
+//   authorization:                   # optional: authorize the per-machine endpoint's callers as
+//                                    # IronCore's machinepoollet does (off: any client certificate)
+//     machinePool: pool-a            # SubjectAccessReviews ask about machinepools/proxy of this name
+//     kube:                          # the API server for TokenReviews and SubjectAccessReviews
+//       kubeconfig: /etc/ironcore-console/kubeconfig   # absent: the pod's service account
+//       context: provider            # optional: a context of that kubeconfig
 //   insecureNoClientAuth: false      # dev: accept clients without certificates
 //   insecureNoTLS: false             # dev: plain HTTP, no tls section needed
 //   backend:
@@ -18,6 +24,11 @@
 //   scrollbackBytes: 65536           # 0 = no replay
 //   stallTimeoutSeconds: 30          # a viewer that reads nothing this long is closed
 //   lingerSeconds: 30                # shared: keep a console (and its scrollback) this long after its last session
+//
+// With authorization, a caller of the per-machine endpoint is its verified client certificate's
+// CN (O the groups) or, without a certificate, the user a TokenReview names for its bearer
+// token; it must be allowed `get` (GET) or `create` (POST) on compute.ironcore.dev
+// machinepools/proxy named machinePool. allowedSubjects then guards only the gateway's link.
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_PROVIDER_PORT } from '../protocol/index.js';
@@ -35,11 +46,19 @@ export interface ProviderTlsFiles {
   allowedSubjects?: string[];
 }
 
+export interface ProviderAuthorizationConfig {
+  machinePool: string;
+  /** kubeconfig undefined: in-cluster. */
+  kube: { kubeconfig?: string; context?: string };
+}
+
 export interface ProviderConfig {
   /** host undefined: all interfaces. */
   listen: { host?: string; port: number };
   /** Undefined only with insecureNoTLS. */
   tls?: ProviderTlsFiles;
+  /** Undefined: the per-machine endpoint serves every client TLS accepts. */
+  authorization?: ProviderAuthorizationConfig;
   insecureNoClientAuth: boolean;
   insecureNoTLS: boolean;
   backend: BackendConfig;
@@ -79,18 +98,21 @@ export function parseProviderConfig(text: string, source = 'provider config'): P
     throw new ProviderConfigError(`${source}: not valid YAML or JSON: ${(err as Error).message}`, { cause: err });
   }
   const root = new Section(document ?? {}, '', source);
-  root.allowOnly(['listen', 'tls', 'insecureNoClientAuth', 'insecureNoTLS', 'backend', 'sharing', 'scrollbackBytes', 'stallTimeoutSeconds', 'lingerSeconds']);
+  root.allowOnly(['listen', 'tls', 'authorization', 'insecureNoClientAuth', 'insecureNoTLS', 'backend', 'sharing', 'scrollbackBytes', 'stallTimeoutSeconds', 'lingerSeconds']);
   const insecureNoTLS = root.boolean('insecureNoTLS') ?? false;
   const insecureNoClientAuth = root.boolean('insecureNoClientAuth') ?? false;
   const tlsSection = root.section('tls');
   const tls = tlsSection && parseTls(tlsSection, insecureNoClientAuth);
   if (!tls && !insecureNoTLS) root.fail('tls is required (certFile, keyFile, clientCAFile); set insecureNoTLS: true for plain HTTP in development');
+  const authorizationSection = root.section('authorization');
+  const authorization = authorizationSection && parseAuthorization(authorizationSection);
   const backend = parseBackend(root.section('backend') ?? root.fail('backend is required'));
   const sharing = root.string('sharing') ?? (backend.kind === 'pty' ? 'none' : 'shared');
   if (!SHARING_MODES.includes(sharing as SharingMode)) root.fail(`sharing must be one of ${SHARING_MODES.join(', ')}, got ${JSON.stringify(sharing)}`);
   return {
     listen: parseListen(root, root.string('listen') ?? `:${DEFAULT_PROVIDER_PORT}`),
     tls,
+    ...(authorization && { authorization }),
     insecureNoClientAuth,
     insecureNoTLS,
     backend,
@@ -112,6 +134,17 @@ function parseTls(tls: Section, insecureNoClientAuth: boolean): ProviderTlsFiles
     ...(clientCAFile && { clientCAFile }),
     ...(allowedSubjects && { allowedSubjects }),
   };
+}
+
+function parseAuthorization(authorization: Section): ProviderAuthorizationConfig {
+  authorization.allowOnly(['machinePool', 'kube']);
+  const machinePool = authorization.required('machinePool');
+  const kube = authorization.section('kube') ?? authorization.fail('authorization.kube is required (kubeconfig, context; {} for the pod\'s service account)');
+  kube.allowOnly(['kubeconfig', 'context']);
+  const kubeconfig = kube.string('kubeconfig');
+  const context = kube.string('context');
+  if (context && !kubeconfig) kube.fail('authorization.kube.context needs authorization.kube.kubeconfig');
+  return { machinePool, kube: { ...(kubeconfig && { kubeconfig }), ...(context && { context }) } };
 }
 
 function parseBackend(backend: Section): BackendConfig {

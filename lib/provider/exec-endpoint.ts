@@ -7,7 +7,6 @@
 // output the session gets (see SharedConsole's replayStart for the replayFrom query parameter);
 // a client that cannot read it asks announceOffset=true and gets it in-band (OUTPUT_OFFSET).
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { refuseUpgrade } from '../link/index.js';
@@ -73,7 +72,8 @@ export class ExecEndpoint {
     return PROVIDER_EXEC_PATTERN.test(path);
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
+  /** Serves the upgrade for `user`, the caller the server authenticated (if it could tell). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, user: UserInfo | undefined): void {
     if (req.method !== 'GET' && req.method !== 'POST') {
       return refuseUpgrade(socket, failureStatus(405, `the exec endpoint accepts GET and POST, not ${req.method}`));
     }
@@ -94,7 +94,7 @@ export class ExecEndpoint {
     });
     socket.once('close', () => session.socketClosed());
     const cancel = this.registry.attach(
-      { namespace, machine, tty: query.tty, user: clientUser(socket) },
+      { namespace, machine, tty: query.tty, ...(user && { user }) },
       {
         takeover: query.takeover,
         readOnly: query.readOnly,
@@ -137,11 +137,4 @@ function safeDecode(segment: string): string {
   } catch {
     return segment;
   }
-}
-
-/** The client certificate's CN, when the connection has one: the user as far as the provider can tell. */
-function clientUser(socket: Duplex): UserInfo | undefined {
-  const tlsSocket = socket as Partial<TLSSocket>;
-  const cn = tlsSocket.getPeerCertificate?.()?.subject?.CN;
-  return typeof cn === 'string' && cn !== '' ? { username: cn } : undefined;
 }

@@ -15,12 +15,19 @@
 // since, and gets the whole scrollback.
 export * from './backend.js';
 export * from './backends/index.js';
-export { createProviderServer, type ProviderServer, type ProviderServerOptions, type ProviderTlsOptions } from './server.js';
+export {
+  createProviderServer,
+  type MachinePoolAuthorization,
+  type ProviderServer,
+  type ProviderServerOptions,
+  type ProviderTlsOptions,
+} from './server.js';
 export type { SharingMode } from './console-registry.js';
 export {
   loadProviderConfig,
   parseProviderConfig,
   ProviderConfigError,
+  type ProviderAuthorizationConfig,
   type ProviderConfig,
   type ProviderTlsFiles,
   type BackendConfig,

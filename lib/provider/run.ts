@@ -4,10 +4,11 @@
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { loadInCluster, loadKubeconfig } from '../kube/index.js';
 import type { ConsoleBackend } from './backend.js';
 import { createPtyBackend, createTcpSerialBackend, createUnixSerialBackend } from './backends/index.js';
-import type { BackendConfig, ProviderConfig } from './config.js';
-import { createProviderServer, type ProviderTlsOptions } from './server.js';
+import type { BackendConfig, ProviderAuthorizationConfig, ProviderConfig } from './config.js';
+import { createProviderServer, type MachinePoolAuthorization, type ProviderTlsOptions } from './server.js';
 
 export interface RunningProvider {
   address: AddressInfo;
@@ -19,6 +20,7 @@ export async function runProvider(config: ProviderConfig, logger: Logger): Promi
   const server = createProviderServer({
     backend: createBackend(config.backend),
     tls: config.tls ? await loadTls(config) : false,
+    ...(config.authorization && { authorization: loadAuthorization(config.authorization) }),
     sharing: config.sharing,
     scrollbackBytes: config.scrollbackBytes,
     stallTimeoutMs: config.stallTimeoutSeconds * 1000,
@@ -47,6 +49,13 @@ export async function runProvider(config: ProviderConfig, logger: Logger): Promi
       process.off('SIGINT', onSignal);
       return server.close(true);
     },
+  };
+}
+
+function loadAuthorization({ machinePool, kube }: ProviderAuthorizationConfig): MachinePoolAuthorization {
+  return {
+    machinePool,
+    kube: kube.kubeconfig ? loadKubeconfig({ paths: [kube.kubeconfig], ...(kube.context && { context: kube.context }) }) : loadInCluster(),
   };
 }
 

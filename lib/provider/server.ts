@@ -2,7 +2,11 @@
 // the multiplexed link and IEP-02's per-machine websocket endpoint, both attaching sessions
 // to the same consoles. Client certificates are required and verified against the configured
 // CA by default: a missing or untrusted certificate fails the TLS handshake; a trusted one
-// whose CN is not in allowedSubjects gets 403 with a Status body.
+// whose CN is not in allowedSubjects gets 403 with a Status body. With `authorization`, the
+// per-machine endpoint authorizes its callers as IronCore's machinepoollet does
+// (machinepool-auth.ts): a client may then connect without a certificate and bring a bearer
+// token instead (a certificate it presents must still verify), and allowedSubjects guards only
+// the link, which keeps demanding a verified certificate.
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -11,11 +15,13 @@ import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { DEFAULT_STREAM_WINDOW, MAX_WINDOW, MIN_STREAM_WINDOW, acceptLink, isLinkRequest, refuseUpgrade } from '../link/index.js';
+import { AuthReviews, KubeClient, type AuthReviewsOptions, type KubeConfig } from '../kube/index.js';
 import { LINK_PATH, failureStatus, type Status } from '../protocol/index.js';
 import type { ConsoleBackend } from './backend.js';
 import { ConsoleRegistry, type SharingMode } from './console-registry.js';
 import { ExecEndpoint } from './exec-endpoint.js';
 import { LinkHandler } from './link-handler.js';
+import { CallerRefusal, MachinePoolAuthorizer, certificateUser } from './machinepool-auth.js';
 import { SHUTTING_DOWN } from './session.js';
 
 export interface ProviderTlsOptions {
@@ -29,10 +35,22 @@ export interface ProviderTlsOptions {
   allowedSubjects?: string[];
 }
 
+/** Authorizing the per-machine endpoint's callers as IronCore's machinepoollet does. */
+export interface MachinePoolAuthorization {
+  /** The MachinePool this provider serves: the name its SubjectAccessReviews ask about. */
+  machinePool: string;
+  /** The API server that answers TokenReviews and SubjectAccessReviews, with the provider's credentials. */
+  kube: KubeConfig;
+  /** Review cache ttls (default kube-apiserver's: 2m, 5m allowed, 30s denied) and deadline. */
+  reviews?: Pick<AuthReviewsOptions, 'tokenTtlMs' | 'allowedTtlMs' | 'deniedTtlMs' | 'timeoutMs' | 'now'>;
+}
+
 export interface ProviderServerOptions {
   backend: ConsoleBackend;
   /** TLS settings, or false to serve plain HTTP (dev only; a warning is logged at start). */
   tls: ProviderTlsOptions | false;
+  /** Default: none, the per-machine endpoint serves every client the TLS settings accept. */
+  authorization?: MachinePoolAuthorization;
   /** Default 'shared'. */
   sharing?: SharingMode;
   /** Output replayed to a session that attaches to a running console; default 64 KiB, 0 = off. */
@@ -79,8 +97,13 @@ export function createProviderServer(options: ProviderServerOptions): ProviderSe
   const windowBytes = options.windowBytes ?? DEFAULT_STREAM_WINDOW;
   if (windowBytes < MIN_STREAM_WINDOW || windowBytes > MAX_WINDOW) throw new Error(`windowBytes must be from ${MIN_STREAM_WINDOW} to ${MAX_WINDOW}`);
 
+  const kube = options.authorization && new KubeClient(options.authorization.kube);
+  const authorizer = options.authorization && new MachinePoolAuthorizer(new AuthReviews(kube!, options.authorization.reviews), options.authorization.machinePool);
+  // Token callers connect without a certificate, so TLS may not reject them; this server checks instead.
+  const checkCertificates = requireClientCert && authorizer !== undefined;
+
   const server: Server = tls
-    ? createHttpsServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: requireClientCert, rejectUnauthorized: requireClientCert })
+    ? createHttpsServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: requireClientCert, rejectUnauthorized: requireClientCert && !checkCertificates })
     : createHttpServer();
   const registry = new ConsoleRegistry({
     backend: options.backend,
@@ -105,6 +128,11 @@ export function createProviderServer(options: ProviderServerOptions): ProviderSe
     if (typeof cn === 'string' && allowedSubjects.has(cn)) return undefined;
     return failureStatus(403, `client certificate subject CN=${cn ?? '(none)'} is not allowed to use this provider`);
   }
+  /** A Status refusing a client of the link (or any other route but the per-machine endpoint). */
+  function certificateRefusal(socket: Duplex): Status | undefined {
+    if (checkCertificates && !(socket as TLSSocket).authorized) return failureStatus(401, 'Unauthorized');
+    return subjectRefusal(socket);
+  }
 
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -113,10 +141,18 @@ export function createProviderServer(options: ProviderServerOptions): ProviderSe
   server.on('tlsClientError', (error: Error, socket: TLSSocket) => {
     logger.info({ err: error, remote: socket.remoteAddress }, 'TLS handshake with a client failed');
   });
+  if (checkCertificates) {
+    // As Go's VerifyClientCertIfGiven: no certificate is fine, one that does not verify is not.
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.authorized || Object.keys(socket.getPeerCertificate()).length === 0) return;
+      logger.info({ err: socket.authorizationError, remote: socket.remoteAddress }, 'TLS handshake with a client failed');
+      socket.destroy();
+    });
+  }
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const status =
-      subjectRefusal(req.socket) ??
+      certificateRefusal(req.socket) ??
       (isLinkRequest(req) || exec.matches(pathOf(req))
         ? failureStatus(400, `${pathOf(req)} needs an HTTP upgrade (${isLinkRequest(req) ? 'the console link' : 'a websocket or SPDY/3.1'})`)
         : failureStatus(404, `${pathOf(req)} not found; this provider serves ${LINK_PATH} and the per-machine exec endpoint`));
@@ -125,13 +161,37 @@ export function createProviderServer(options: ProviderServerOptions): ProviderSe
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => {}); // a client gone mid-handshake; the link or websocket reports its own errors
-    const refusal = closing ? failureStatus(503, SHUTTING_DOWN.message) : subjectRefusal(socket);
-    if (refusal) return refuseUpgrade(socket, refusal);
+    if (closing) return refuseUpgrade(socket, failureStatus(503, SHUTTING_DOWN.message));
     const path = pathOf(req);
+    if (!isLinkRequest(req) && exec.matches(path)) return serveExec(req, socket, head, path);
+    const refusal = certificateRefusal(socket);
+    if (refusal) return refuseUpgrade(socket, refusal);
     if (isLinkRequest(req)) return serveLink(req, socket, head);
-    if (exec.matches(path)) return exec.handleUpgrade(req, socket, head, path);
     refuseUpgrade(socket, failureStatus(404, `${path} not found`));
   });
+
+  function serveExec(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
+    const verb = req.method === 'GET' ? 'get' : req.method === 'POST' ? 'create' : undefined;
+    // Without authorization the certificate is the caller; another method is the endpoint's 405.
+    if (!authorizer || !verb) {
+      const refusal = authorizer ? undefined : subjectRefusal(socket);
+      return refusal ? refuseUpgrade(socket, refusal) : exec.handleUpgrade(req, socket, head, path, certificateUser(socket));
+    }
+    authorizer.authorize(req, socket, verb).then(
+      (user) => {
+        if (socket.destroyed) return;
+        if (closing) return refuseUpgrade(socket, failureStatus(503, SHUTTING_DOWN.message));
+        exec.handleUpgrade(req, socket, head, path, user);
+      },
+      (error: unknown) => {
+        const refusal = error instanceof CallerRefusal ? error : new CallerRefusal(failureStatus(500, 'Internal error occurred'), 'authorization broke', error);
+        // Why a 401 or a 500 is generic stays here, in the log.
+        const detail = refusal.cause instanceof Error ? `${refusal.message}: ${refusal.cause.message}` : refusal.message;
+        logger.info({ remote: (socket as Socket).remoteAddress, path, code: refusal.status.code, message: refusal.status.message, cause: detail }, 'exec upgrade refused');
+        refuseUpgrade(socket, refusal.status);
+      },
+    );
+  }
 
   function serveLink(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const linkLogger = logger.child({ link: nextLinkId++, remote: (socket as Socket).remoteAddress });
@@ -164,6 +224,7 @@ export function createProviderServer(options: ProviderServerOptions): ProviderSe
     if (graceful) await allClosed(sockets, options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs);
     for (const socket of sockets) socket.destroy();
     await stopped;
+    kube?.close();
     logger.info('provider stopped');
   }
 

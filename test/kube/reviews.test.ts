@@ -165,3 +165,17 @@ t.test('SubjectAccessReview results are cached and coalesced per distinct reques
   await reviews.subjectAccessReview({ ...request, name: 'm2' });
   t.equal(api.requestCount(ACCESS_REVIEWS), 3);
 });
+
+t.test('SubjectAccessReview asks about another resource when told: cluster-scoped, cached apart from machines/exec', async (t) => {
+  const { api, seen, reviews } = await setup(t);
+  const proxy = { group: 'compute.ironcore.dev', version: 'v1alpha1', resource: 'machinepools', subresource: 'proxy' };
+  const request = { user: 'alice', groups: ['devs'], name: 'm1', verb: 'get' };
+  t.same(await reviews.subjectAccessReview({ ...request, resource: proxy }), { allowed: true });
+  t.same(seen[0], { resourceAttributes: { ...proxy, name: 'm1', verb: 'get' }, user: 'alice', groups: ['devs'] });
+  await reviews.subjectAccessReview({ ...request, resource: proxy, namespace: '' });
+  t.equal(api.requestCount(ACCESS_REVIEWS), 1, "namespace '' is the cluster scope, as absent");
+  await reviews.subjectAccessReview({ ...request, namespace: 'default' });
+  await reviews.subjectAccessReview({ ...request, resource: { ...proxy, subresource: 'exec' } });
+  t.equal(api.requestCount(ACCESS_REVIEWS), 3, 'another resource is another review');
+  t.match(seen[1], { resourceAttributes: { resource: 'machines', subresource: 'exec', namespace: 'default' } });
+});

@@ -60,6 +60,18 @@ backend: {kind: pty, command: /bin/bash, args: [-l], env: {FOO: bar}, cwd: /tmp}
   t.equal(config.tls, undefined);
 });
 
+t.test('authorization: the pool and the API server the reviews go to (a kubeconfig, or the pod\'s service account)', async (t) => {
+  const withKubeconfig = parseProviderConfig(`${TLS}backend: {kind: pty}
+authorization:
+  machinePool: pool-a
+  kube: {kubeconfig: /etc/ic/kubeconfig, context: provider}
+`);
+  t.same(withKubeconfig.authorization, { machinePool: 'pool-a', kube: { kubeconfig: '/etc/ic/kubeconfig', context: 'provider' } });
+  const inCluster = parseProviderConfig(`${TLS}backend: {kind: pty}\nauthorization: {machinePool: pool-a, kube: {}}\n`);
+  t.same(inCluster.authorization, { machinePool: 'pool-a', kube: {} });
+  t.equal(parseProviderConfig(`${TLS}backend: {kind: pty}\n`).authorization, undefined, 'off by default');
+});
+
 t.test('mistakes are reported with the key that is wrong', async (t) => {
   const cases: Array<[string, RegExp]> = [
     [`${TLS}backend: {kind: pty}\nscrollback: 10\n`, /unknown key scrollback/],
@@ -75,6 +87,10 @@ t.test('mistakes are reported with the key that is wrong', async (t) => {
     [`${TLS}backend: {kind: pty}\nlisten: "12319"\n`, /listen must be \[host\]:port/],
     [`${TLS}backend: {kind: pty}\nscrollbackBytes: -1\n`, /scrollbackBytes must be a non-negative integer/],
     [`${TLS}backend: {kind: pty}\ninsecureNoTLS: "yes"\n`, /insecureNoTLS must be a boolean/],
+    [`${TLS}backend: {kind: pty}\nauthorization: {kube: {}}\n`, /authorization.machinePool is required/],
+    [`${TLS}backend: {kind: pty}\nauthorization: {machinePool: p}\n`, /authorization.kube is required/],
+    [`${TLS}backend: {kind: pty}\nauthorization: {machinePool: p, kube: {context: c}}\n`, /authorization.kube.context needs authorization.kube.kubeconfig/],
+    [`${TLS}backend: {kind: pty}\nauthorization: {machinePool: p, kube: {server: x}}\n`, /unknown key authorization.kube.server/],
     ['- a list\n', /the document must be a mapping/],
     ['{ not: yaml', /not valid YAML or JSON/],
   ];
