@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { UWS } from './uws.js';
 import {
   StatusError,
+  bearerTokenOf,
   invalidLabel,
   invalidSubdomain,
   parseExecQuery,
@@ -128,8 +129,8 @@ function readCommon(head: RequestHead): Omit<ExecRequest, 'protocol'> {
   if (typeof query === 'string') throw new StatusError(400, query);
 
   const credentials: Credentials = {};
-  const bearer = /^bearer\s+(\S+)\s*$/i.exec(head.header('authorization'));
-  if (bearer) credentials.token = bearer[1];
+  const token = bearerTokenOf(head.header('authorization'));
+  if (token) credentials.token = token;
   const remote = readRemoteIdentity(head);
   if (remote) credentials.remote = remote;
   return {
