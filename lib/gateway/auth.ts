@@ -5,7 +5,7 @@
 // authorization check a bare 500, the why kept in the error's cause for the gateway's log only
 // (the API's answer to our review names our identity and RBAC, which no caller may learn).
 import type { AuthReviews, UserInfo } from '../kube/index.js';
-import { StatusError } from '../protocol/index.js';
+import { AUTHORIZATION_FAILED_MESSAGE, StatusError } from '../protocol/index.js';
 import type { Credentials } from './exec-request.js';
 
 export type { UserInfo };
@@ -70,7 +70,7 @@ export function subjectAccessAuthorizer(reviews: AuthReviews, options: SubjectAc
       if (await allowed(user, request, 'create')) return true;
       return options.allowGetVerb && request.method === 'GET' && (await allowed(user, request, 'get'));
     } catch (error) {
-      throw new StatusError(500, 'Internal error occurred: the request could not be authorized', 'InternalError', { cause: error });
+      throw new StatusError(500, AUTHORIZATION_FAILED_MESSAGE, 'InternalError', { cause: error });
     }
   };
   return {

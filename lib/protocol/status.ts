@@ -40,6 +40,9 @@ export function reasonForCode(code: number): string {
   return REASONS[code] ?? (code >= 500 ? 'InternalError' : 'BadRequest');
 }
 
+/** What kube-apiserver tells a caller when its authorizer failed: nothing of why (that is for the log). */
+export const AUTHORIZATION_FAILED_MESSAGE = 'Internal error occurred: the request could not be authorized';
+
 /** A failure Status as an API response body (with kind, apiVersion and code). */
 export function failureStatus(code: number, message: string, reason = reasonForCode(code), details?: Status['details']): Status {
   const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason };

@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { MACHINE_POOLS, type AuthReviews, type ReviewedResource, type UserInfo } from '../kube/index.js';
-import { bearerTokenOf, failureStatus, parseOfferedProtocols, type Status } from '../protocol/index.js';
+import { AUTHORIZATION_FAILED_MESSAGE, bearerTokenOf, failureStatus, parseOfferedProtocols, type Status } from '../protocol/index.js';
 
 /** The subresource the machinepoollet authorizes every request on. */
 export const MACHINE_POOL_PROXY: ReviewedResource = {
@@ -69,7 +69,7 @@ export class MachinePoolAuthorizer {
       });
       allowed = review.allowed;
     } catch (error) {
-      throw new CallerRefusal(failureStatus(500, 'Internal error occurred: the request could not be authorized'), 'the SubjectAccessReview failed', error);
+      throw new CallerRefusal(failureStatus(500, AUTHORIZATION_FAILED_MESSAGE), 'the SubjectAccessReview failed', error);
     }
     if (!allowed) throw new CallerRefusal(this.forbidden(user, verb), 'the SubjectAccessReview did not allow it');
     return user;
