@@ -83,6 +83,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       readOnly: request.readOnly,
       noReplay: request.noReplay,
       ...(request.replayFrom !== undefined && { replayFrom: request.replayFrom }),
+      announceRole: request.announceRole,
       user: { username: user.username, uid: user.uid ?? '', groups: user.groups ?? [] },
     };
     try {
