@@ -20,6 +20,7 @@ export type { SharingMode } from './console-registry.js';
 export {
   loadProviderConfig,
   parseProviderConfig,
+  PROVIDER_CONFIG_EXAMPLE,
   ProviderConfigError,
   type ProviderConfig,
   type ProviderTlsFiles,

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { parseDuration } from '../../client/duration.js';
 import { runGateway, type GatewayConfig } from '../../gateway/run.js';
 import { createLogger } from '../logger.js';
-import { UsageError } from '../usage.js';
+import { UsageError, helpRequested } from '../usage.js';
 
 export const summary = 'serve the exec endpoint (the console gateway)';
 
@@ -38,9 +38,15 @@ const HELP = `usage: ironcore-console gateway [options]
   --upstream link|websocket multiplexed links (default), or a websocket per session to the
                             provider's per-machine endpoint (providers without the link)
   --workers N               uWS apps in worker threads sharing the port (default 1; 0 = one per CPU)
-  --shutdown-grace DUR      on SIGTERM, let sessions run this long before closing them (default 25s)`;
+  --shutdown-grace DUR      on SIGTERM, let sessions run this long before closing them (default 25s)
+  -h, --help                this help`;
 
 export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; workers: number } {
+  // Help first, whatever else is wrong on the line.
+  if (helpRequested(argv)) {
+    console.log(HELP);
+    process.exit(0);
+  }
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -66,13 +72,8 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       upstream: { type: 'string', default: 'link' },
       workers: { type: 'string', default: '1' },
       'shutdown-grace': { type: 'string', default: '25s' },
-      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    console.log(HELP);
-    process.exit(0);
-  }
   const listen = listenAddress('--listen', values.listen);
   const frontProxy = values['requestheader-listen'] ? listenAddress('--requestheader-listen', values['requestheader-listen']) : undefined;
   if (frontProxy && (!values['requestheader-client-ca'] || !values['tls-cert'])) {

@@ -1,15 +1,24 @@
 // `ironcore-console provider --config FILE`: runs a provider from its config file.
-import { parseArgs } from 'node:util';
-import { loadProviderConfig, runProvider } from '../../provider/index.js';
+import { PROVIDER_CONFIG_EXAMPLE, loadProviderConfig, runProvider } from '../../provider/index.js';
 import { createLogger } from '../logger.js';
-import { UsageError } from '../usage.js';
+import { UsageError, parseCommandArgs } from '../usage.js';
 
 export const summary = 'serve machine consoles to gateways (a pool provider)';
 
+const HELP = `usage: ironcore-console provider --config FILE
+
+  -c, --config FILE   the provider's config (YAML or JSON); unknown keys are errors
+  -h, --help          this help
+
+The config file, with every key (defaults as noted):
+
+${PROVIDER_CONFIG_EXAMPLE.replace(/^/gm, '    ')}`;
+
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } } });
-  if (!values.config) throw new UsageError('provider needs --config FILE (see lib/provider/config.ts for the format)');
+  const parsed = parseCommandArgs('provider', { args: argv, options: { config: { type: 'string', short: 'c' } }, strict: true }, HELP);
+  if (!parsed) return;
+  if (!parsed.values.config) throw new UsageError('provider needs --config FILE (`ironcore-console provider --help` shows the file\'s keys)');
   const logger = createLogger();
-  const config = await loadProviderConfig(values.config);
+  const config = await loadProviderConfig(parsed.values.config);
   await runProvider(config, logger);
 }
