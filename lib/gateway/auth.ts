@@ -21,6 +21,8 @@ export interface AccessRequest {
 export interface Authorizer {
   /** Resolves when `user` may open the console; rejects with a StatusError 403 otherwise. */
   authorize(user: UserInfo, request: AccessRequest): Promise<void>;
+  /** Resolves when `user` may list the namespace's machines (the console page's picker); without it nobody may. */
+  authorizeList?(user: UserInfo, namespace: string): Promise<void>;
 }
 
 /** Bearer tokens validated by TokenReview. */
@@ -64,6 +66,17 @@ export function subjectAccessAuthorizer(reviews: AuthReviews, options: SubjectAc
           `"machines/exec" in API group "compute.ironcore.dev" in the namespace "${request.namespace}"`,
       );
     },
+    async authorizeList(user, namespace) {
+      const review = await reviews.subjectAccessReview({
+        user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, namespace, name: '', verb: 'list', subresource: '',
+      });
+      if (review.allowed) return;
+      throw new StatusError(
+        403,
+        `machines.compute.ironcore.dev is forbidden: User "${user.username}" cannot list resource "machines" in API group ` +
+          `"compute.ironcore.dev" in the namespace "${namespace}"`,
+      );
+    },
   };
 }
 
@@ -88,4 +101,5 @@ export const anonymousAuthenticator: Authenticator = {
 
 export const allowAllAuthorizer: Authorizer = {
   async authorize() {},
+  async authorizeList() {},
 };

@@ -8,6 +8,7 @@ import { GATEWAY_EXEC_ROUTE, StatusError, failureStatus } from '../protocol/inde
 import { mountConsolePage } from '../web/index.js';
 import type { Authenticator, Authorizer, UserInfo } from './auth.js';
 import { readExecRequest, type ExecRequest } from './exec-request.js';
+import { mountMachineList } from './machine-list.js';
 import { GatewayMetrics } from './metrics.js';
 import { toStatus, writeStatus } from './respond.js';
 import { GatewaySession } from './session.js';
@@ -82,8 +83,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       takeover: request.takeover,
       readOnly: request.readOnly,
       noReplay: request.noReplay,
-      ...(request.replayFrom !== undefined && { replayFrom: request.replayFrom }),
       announceRole: request.announceRole,
+      ...(request.replayFrom !== undefined && { replayFrom: request.replayFrom }),
       user: { username: user.username, uid: user.uid ?? '', groups: user.groups ?? [] },
     };
     try {
@@ -198,6 +199,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         writeStatus(res, failureStatus(400, 'exec requires a websocket upgrade (GET with Upgrade: websocket) and a channel.k8s.io subprotocol'));
       });
       mountConsolePage(app, { logger });
+      mountMachineList(app, settings);
       app.get('/healthz', (res) => void res.end('ok'));
       app.get('/readyz', (res) => {
         if (!settings.ready || settings.ready()) res.end('ok');

@@ -23,6 +23,8 @@ export interface AccessReviewRequest {
   name: string;
   /** Usually `create` (POST) or `get` (GET), as kube-apiserver maps the exec request's method. */
   verb: string;
+  /** Default `exec`; empty: the machines resource itself (e.g. `list` for the console page's picker). */
+  subresource?: string;
 }
 
 export interface AccessReviewResult {
@@ -107,12 +109,13 @@ export class AuthReviews {
 
   private async postAccessReview(request: AccessReviewRequest): Promise<AccessReviewResult> {
     const { user, groups, uid, extra, namespace, name, verb } = request;
+    const subresource = request.subresource ?? 'exec';
     const resourceAttributes = {
       group: MACHINES.group,
       resource: MACHINES.resource,
-      subresource: 'exec',
+      ...(subresource && { subresource }),
       namespace,
-      name,
+      ...(name && { name }),
       verb,
     };
     const review = await this.client.post<{ status?: AccessReviewStatus }>(
@@ -133,7 +136,7 @@ export class AuthReviews {
   }
 }
 
-function accessKey({ user, groups, uid, extra, namespace, name, verb }: AccessReviewRequest): string {
+function accessKey({ user, groups, uid, extra, namespace, name, verb, subresource = 'exec' }: AccessReviewRequest): string {
   const sortedExtra = Object.entries(extra ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  return JSON.stringify([user, [...(groups ?? [])].sort(), uid, sortedExtra, namespace, name, verb]);
+  return JSON.stringify([user, [...(groups ?? [])].sort(), uid, sortedExtra, namespace, name, verb, subresource]);
 }
