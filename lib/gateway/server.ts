@@ -19,6 +19,8 @@ export interface ListenOptions {
   host: string;
   port: number;
   tls?: GatewayTlsFiles;
+  /** Routes of the embedder's own, mounted before the gateway's (whose catch-all answers 404). */
+  mount?: (app: UWS.TemplatedApp) => void;
 }
 
 export interface GatewayServer {
@@ -36,6 +38,7 @@ export async function listenGateway(gateway: Gateway, options: ListenOptions): P
         ...(options.tls.clientCaFile ? { ca_file_name: options.tls.clientCaFile } : {}),
       })
     : uws.App();
+  options.mount?.(app);
   gateway.attach(app);
   const listenSocket = await new Promise<UWS.us_listen_socket>((resolve, reject) =>
     app.listen(options.host, options.port, (socket) =>
