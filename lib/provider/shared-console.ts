@@ -77,6 +77,8 @@ export class SharedConsole {
   private paused = false;
   private inputClosed = false;
   private gone = false;
+  /** Ending every session: the lock goes to nobody on the way out. */
+  private ending = false;
   private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -160,7 +162,7 @@ export class SharedConsole {
     if (!this.members.delete(member)) return;
     member.clearStallTimer();
     this.blocked.delete(member);
-    if (this.writer === member) this.passLock(this.longestWaiting(member));
+    if (this.writer === member) this.passLock(this.ending ? undefined : this.longestWaiting(member));
     if (outcome) member.session.ended(outcome);
     if (this.members.size === 0 && this.options.lingerMs > 0 && !this.gone) this.linger();
     else if (this.members.size === 0) this.release();
@@ -204,6 +206,7 @@ export class SharedConsole {
 
   private end(outcome: SessionOutcome): void {
     if (this.gone) return;
+    this.ending = true;
     for (const member of [...this.members]) this.remove(member, outcome);
     this.release();
   }

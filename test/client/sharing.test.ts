@@ -43,6 +43,16 @@ t.test('--takeover takes the write lock from the session that holds it; each cha
   for (const run of [second, first]) await leaveWithEscape(t, run);
 });
 
+t.test('when the console ends, its sessions end with it and nobody is told the lock moved', async (t) => {
+  const writer = await attach(t, 'm1');
+  const viewer = await attach(t, 'm1');
+  t.match(viewer.output, /as a viewer/);
+  writer.write('exit 3\r');
+  t.equal(await writer.exitCode(), 3, 'the console\'s exit code');
+  await viewer.exitCode();
+  t.notMatch(viewer.output, /write lock is yours/);
+});
+
 t.test('--no-replay skips the recent output a new session would see first', async (t) => {
   const writer = await attach(t, 'm1');
   await writer.typeAndSee('echo earlier-$((6*7))\r', /earlier-42/);
