@@ -97,10 +97,18 @@ function devLogger(file: string, notify: boolean): Logger {
   if (!notify) return createLogger(level, toFile);
   const notices = new Writable({
     write(line: Buffer, _encoding, done) {
-      const entry = JSON.parse(line.toString('utf8')) as { msg?: string };
-      process.stderr.write(`dev stack: ${entry.msg ?? 'an error'} (details in ${file})\n`);
+      process.stderr.write(`dev stack: ${messageOf(line)} (details in ${file})\n`);
       done();
     },
   });
   return createLogger(level, pino.multistream([{ level: level as pino.Level, stream: toFile }, { level: 'error', stream: notices }]));
+}
+
+/** A pino line's msg; the line is JSON pino wrote, but a notice must never throw. */
+function messageOf(line: Buffer): string {
+  try {
+    return (JSON.parse(line.toString('utf8')) as { msg?: string }).msg ?? 'an error';
+  } catch {
+    return 'an error';
+  }
 }
