@@ -106,6 +106,7 @@ t.test('Take over moves the write lock between two pages', { skip }, async (t) =
 
   await second.click('#takeover');
   await waitForText(second, '#role', /^Writer$/);
+  t.equal(await second.locator('#status').innerText(), 'Connected to default/demo.');
   await waitForText(first, '#role', /^Viewer$/);
   t.ok(await first.locator('#takeover').isVisible(), 'the page that lost the lock can take it back');
   await second.keyboard.type('echo moved-$((5+5))\n');

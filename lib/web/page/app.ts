@@ -129,7 +129,7 @@ function connect(target: ConsoleTarget, token: string): void {
       }
       current.resize(terminal.cols, terminal.rows);
       terminal.focus();
-      showState('connected', `${kind === 'new' ? 'Connected' : 'Reconnected'} to ${name}.`);
+      showState('connected', `${kind === 'new' || kind === 'takeover' ? 'Connected' : 'Reconnected'} to ${name}.`);
     },
     state: (state, reason) => {
       if (current !== session) return;

@@ -25,9 +25,10 @@ export interface ConsoleSessionEvents {
   role(event: RoleEvent): void;
   /**
    * Each connection's start, before its first output: the first one, a reconnection that resumes
-   * where the output left off, or one that replays the whole scrollback (reset the terminal first).
+   * where the output left off, one that replays the whole scrollback (reset the terminal first),
+   * or a takeover's, which resumes too.
    */
-  connected(kind: 'new' | 'resumed' | 'replayed'): void;
+  connected(kind: 'new' | 'resumed' | 'replayed' | 'takeover'): void;
   /** 'reconnecting' and 'closed' with why the connection ended. */
   state(state: 'reconnecting' | 'closed', reason: string): void;
 }
@@ -85,7 +86,7 @@ export class ConsoleSession {
       role: (event) => this.events.role(event),
       state: (state, reason) => {
         if (state === 'connected') {
-          this.events.connected(this.backoff === undefined && !replacing ? 'new' : resuming ? 'resumed' : 'replayed');
+          this.events.connected(replacing ? 'takeover' : this.backoff === undefined ? 'new' : resuming ? 'resumed' : 'replayed');
           this.backoff = undefined;
           replacing?.close();
         } else if (state === 'closed') {
