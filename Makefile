@@ -3,6 +3,11 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.package-lock.json
 GENERATED := lib/protocol/generated/console.js lib/protocol/generated/console.d.ts
 TAP := npx tap --reporter=terse
+# What each build step reads: a step runs again only when one of these changed.
+TS_SOURCES := tsconfig.json $(shell find lib test bench -name '*.ts' -not -path 'lib/protocol/generated/*')
+PAGE_SOURCES := lib/web/build.mjs $(wildcard lib/web/page/*) $(shell find lib/protocol lib/client -name '*.ts' -not -path 'lib/protocol/generated/*')
+TSC_STAMP := dist/.tsc-built
+PAGE := dist/web/index.html
 
 .PHONY: all build web test demo bench clean
 
@@ -20,13 +25,19 @@ lib/protocol/generated/console.js: proto/console.proto $(NPM_STAMP)
 lib/protocol/generated/console.d.ts: lib/protocol/generated/console.js
 	npx pbts -o $@ $<
 
-build: $(NPM_STAMP) $(GENERATED) web
+# Incremental: a second `make demo` with nothing changed rebuilds nothing.
+build: $(TSC_STAMP) $(PAGE)
+
+$(TSC_STAMP): $(TS_SOURCES) $(GENERATED) $(NPM_STAMP)
 	npx tsc -p .
 	@mkdir -p dist/lib/protocol/generated
 	cp lib/protocol/generated/console.js dist/lib/protocol/generated/console.js
+	@touch $@
 
 # The browser console page: esbuild bundles lib/web/page into dist/web with hashed names.
-web: $(NPM_STAMP)
+web: $(PAGE)
+
+$(PAGE): $(PAGE_SOURCES) $(NPM_STAMP)
 	node lib/web/build.mjs
 
 test: build

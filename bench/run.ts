@@ -29,15 +29,37 @@ const scenarios: Record<string, (options: RunOptions) => Promise<ScenarioOutcome
   hol: (o) => runHol({ ...HOL_DEFAULTS, ...(o.quick ? HOL_QUICK : {}), peers: o.peers, outDir: o.outDir }),
 };
 
-const { values } = parseArgs({
-  options: {
-    scenario: { type: 'string', short: 's', multiple: true },
-    full: { type: 'boolean', default: false },
-    quick: { type: 'boolean', default: false },
-    peers: { type: 'string' },
-    out: { type: 'string' },
-  },
-});
+const HELP = `usage: node dist/bench/run.js [options]   (make bench runs it with none)
+
+  -s, --scenario NAME   run this scenario (repeatable; default all): ${Object.keys(scenarios).join(', ')}
+      --quick           tiny configurations that only prove the harness works
+      --full            idle: as many sessions as one gateway process can hold
+      --peers A,B       the peers to measure: ${PEER_NAMES.join(', ')}
+      --out DIR         where results go (default bench/results/)
+  -h, --help            this help`;
+
+const parsed = (() => {
+  try {
+    return parseArgs({
+      options: {
+        scenario: { type: 'string', short: 's', multiple: true },
+        full: { type: 'boolean', default: false },
+        quick: { type: 'boolean', default: false },
+        peers: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message.split('. ')[0]} (see --help)`);
+    process.exit(2);
+  }
+})();
+if (parsed.values.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const { values } = parsed;
 const peers = values.peers?.split(',').map((name) => name.trim()) as PeerName[] | undefined;
 const unknownPeer = peers?.find((name) => !PEER_NAMES.includes(name));
 if (unknownPeer) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `ironcore-console COMMAND ...`: one small dispatcher; each command lives in ./commands.
 // Installed as `kubectl-ironcore_console` too, so `kubectl ironcore-console exec` works.
-import { EXIT, UsageError } from './usage.js';
+import { readFileSync } from 'node:fs';
+import { EXIT, UsageError, usageOf } from './usage.js';
 
 interface Command {
   summary: string;
@@ -25,8 +26,14 @@ async function help(): Promise<string> {
     'commands:',
     ...lines,
     '',
-    'Run `ironcore-console COMMAND --help` for a command\'s options.',
+    'Run `ironcore-console COMMAND --help` for a command\'s options; `--version` prints the version.',
   ].join('\n');
+}
+
+/** The package's version, from the package.json this file was built from. */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `ironcore-console ${manifest.version}`;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -35,15 +42,23 @@ async function main(argv: string[]): Promise<void> {
     console.log(await help());
     return;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(version());
+    return;
+  }
   const load = commands[aliases[name] ?? name];
-  if (!load) throw new UsageError(`unknown command ${JSON.stringify(name)}\n\n${await help()}`);
+  if (!load) {
+    throw new UsageError(`unknown command ${JSON.stringify(name)}; the commands are ${Object.keys(commands).join(', ')} (see \`ironcore-console --help\`)`);
+  }
   const command = await load();
-  await command.run(rest);
+  await command.run(rest).catch((error: unknown) => {
+    throw usageOf(aliases[name] ?? name, error);
+  });
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`ironcore-console: ${(error as Error).message}`);
+  if (error instanceof UsageError) {
+    console.error(`ironcore-console: ${error.message}`);
     process.exit(EXIT.usage);
   }
   const exitCode = (error as { exitCode?: number }).exitCode;

@@ -1,21 +1,26 @@
 // The client side of the binary Kubernetes channel protocols (v5/v4.channel.k8s.io) on an open
 // websocket: stdin, resize and half-close out; stdout, stderr and the final Status in. Events
 // that arrive before a consumer subscribes are queued, because the first output (the console's
-// scrollback) can arrive in the same read as the upgrade response.
+// scrollback) can arrive in the same read as the upgrade response. The first role a session is
+// told (ROLE, when asked with announceRole) is also kept apart, for the banner that says it.
 import type WebSocket from 'ws';
 import {
   CLOSE,
   ERROR,
   OUTPUT_OFFSET,
   RESIZE,
+  ROLE,
   STDERR,
   STDIN,
   STDOUT,
   channelMessage,
   encodeResize,
   parseOutputOffset,
+  parseRoleMessage,
   supportsHalfClose,
   type ChannelProtocol,
+  type ConsoleRole,
+  type RoleEvent,
   type Status,
   type TerminalSize,
 } from '../protocol/index.js';
@@ -24,6 +29,8 @@ export interface ChannelHandlers {
   output(channel: typeof STDOUT | typeof STDERR, data: Buffer): void;
   /** The error channel's Status: the session's result. The server closes next. */
   status(status: Status): void;
+  /** The session's role changed, or its input was refused (ROLE). */
+  role(event: RoleEvent): void;
   /** The websocket closed; `error` is what broke it, when something did. */
   closed(code: number, error: Error | undefined): void;
 }
@@ -35,6 +42,9 @@ export class ChannelSocket {
   private handlers: ChannelHandlers | undefined;
   private queued: ((handlers: ChannelHandlers) => void)[] = [];
   private lastError: Error | undefined;
+  private resolveFirstRole: (role: ConsoleRole | undefined) => void = () => {};
+  /** The role the session was first told, as soon as it arrives; undefined if the socket closes first. */
+  readonly firstRole = new Promise<ConsoleRole | undefined>((resolve) => (this.resolveFirstRole = resolve));
 
   constructor(
     readonly ws: WebSocket,
@@ -47,10 +57,16 @@ export class ChannelSocket {
   ) {
     ws.on('message', (data: Buffer, isBinary: boolean) => {
       // Only binary protocols were offered; a text message is not part of them.
-      if (isBinary && data.length > 0) this.deliver((h) => this.dispatch(h, data));
+      if (!isBinary || data.length === 0) return;
+      const role = data[0] === ROLE ? parseRoleMessage(data.subarray(1)) : undefined;
+      if (role && role !== 'input-refused') this.resolveFirstRole(role);
+      this.deliver((h) => this.dispatch(h, data, role));
     });
     ws.on('error', (error) => (this.lastError = error));
-    ws.on('close', (code) => this.deliver((h) => h.closed(code, this.lastError)));
+    ws.on('close', (code) => {
+      this.resolveFirstRole(undefined);
+      this.deliver((h) => h.closed(code, this.lastError));
+    });
   }
 
   /** Starts delivering events, the queued ones first. */
@@ -88,11 +104,12 @@ export class ChannelSocket {
     else this.queued.push(event);
   }
 
-  private dispatch(handlers: ChannelHandlers, data: Buffer): void {
+  private dispatch(handlers: ChannelHandlers, data: Buffer, role: RoleEvent | undefined): void {
     const channel = data[0];
     if (channel === STDOUT || channel === STDERR) handlers.output(channel, data.subarray(1));
     else if (channel === ERROR) handlers.status(parseChannelStatus(data.subarray(1)));
     else if (channel === OUTPUT_OFFSET) this.outputOffset ??= parseOutputOffset(data.subarray(1));
+    else if (role) handlers.role(role);
   }
 }
 

@@ -6,6 +6,7 @@ import { STDERR, STDOUT, type Status, type TerminalSize } from '../protocol/inde
 import type { ChannelSocket } from './channel-socket.js';
 import { isEscapeChunk } from './escape-key.js';
 import { startKeepalive } from './keepalive.js';
+import type { SessionRole } from './session-role.js';
 import { redrawSizes, sizeOf, watchSize } from './terminal-size.js';
 
 export interface SessionIo {
@@ -23,14 +24,19 @@ export interface OutputSink {
 
 export interface SessionOptions {
   io: SessionIo;
-  /** Forward stdin (a read-only session without a terminal reads none). */
-  readStdin: boolean;
   /** Leave when this byte arrives alone in a read; only for a terminal in raw mode. */
   escapeKey?: number;
   /** Send this terminal's size at the start and whenever it changes. */
   sizeFrom?: WriteStream;
   /** End the session after this long without output. */
   idleExitMs?: number;
+  /**
+   * After stdin's EOF, end the session once the console has been quiet this long (unless
+   * idleExitMs says otherwise): piped input ends the run by itself. Undefined: wait for the end.
+   */
+  quietAfterEofMs?: number;
+  /** The role announcements, and whether input was refused; shared by every connection of a run. */
+  role: SessionRole;
   keepaliveMs: number;
   sinks: OutputSink[];
 }
@@ -54,6 +60,7 @@ export class ExecSession {
   private ended = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private stdinHeld = false;
+  private stdinEnded = false;
   private blockedOutputs = 0;
   /** Console output received (stdout only: notices on stderr are not console output). */
   private stdoutBytes = 0;
@@ -74,12 +81,13 @@ export class ExecSession {
       ),
     );
     if (this.options.sizeFrom) this.followSize(this.options.sizeFrom);
-    if (this.options.readStdin) this.forwardStdin();
+    this.forwardStdin();
     this.resetIdleTimer();
     // Last: queued events (even the close) are delivered right here.
     this.socket.listen({
       output: (channel, data) => this.output(channel, data),
       status: (status) => this.finish({ kind: 'status', status }),
+      role: (event) => this.options.role.event(event),
       closed: (code, error) =>
         this.finish(
           ORDERLY_CLOSE_CODES.includes(code)
@@ -123,7 +131,13 @@ export class ExecSession {
       this.stdinHeld = true;
       stdin.pause();
     };
-    const onEnd = (): void => this.socket.closeStdin();
+    const onEnd = (): void => {
+      if (this.stdinEnded) return;
+      this.stdinEnded = true;
+      this.options.role.endInput();
+      this.socket.closeStdin();
+      this.resetIdleTimer();
+    };
     stdin.on('data', onData);
     stdin.on('end', onEnd);
     // A read error (the terminal hung up) ends input as EOF does.
@@ -168,9 +182,10 @@ export class ExecSession {
   }
 
   private resetIdleTimer(): void {
-    if (this.options.idleExitMs === undefined) return;
+    const quietMs = this.options.idleExitMs ?? (this.stdinEnded ? this.options.quietAfterEofMs : undefined);
+    if (quietMs === undefined) return;
     clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.finish({ kind: 'idle' }), this.options.idleExitMs);
+    this.idleTimer = setTimeout(() => this.finish({ kind: 'idle' }), quietMs);
   }
 
   private finish(end: SessionEnd): void {

@@ -1,9 +1,11 @@
 // lib/client: the exec client behind `ironcore-console exec`. Resolve where and as whom to
 // connect (kubeconfig + kubectl's flags), then runExec: the websocket (v5/v4 channel protocol),
 // the local terminal in raw mode with an escape key, sizes, idle exit, a log and an asciicast
-// recording, and the exit code (the console's own, or a failure's kind).
+// recording, the role on a shared console, and the exit code (the console's own, a failure's
+// kind, or INPUT_REFUSED_EXIT_CODE).
 export { resolveConnection, type ConnectionOptions, type ConnectionSettings } from './settings.js';
-export { runExec, type ExecOptions } from './run-exec.js';
+export { EOF_QUIET_GRACE_MS, runExec, type ExecOptions } from './run-exec.js';
+export { INPUT_REFUSED_EXIT_CODE } from './session-role.js';
 export type { SessionIo } from './exec-session.js';
 export { ExecError, type FailureContext, type FailureKind } from './failures.js';
 export { DEFAULT_ESCAPE, describeEscapeKey, isEscapeChunk, parseEscapeKey } from './escape-key.js';

@@ -1,6 +1,8 @@
 // `ironcore-console dev`: the whole product on one machine, in one process tree. A Kubernetes
 // API fixture seeded from a manifest, one provider per machine pool (a shell per machine under
-// a PTY, or a QEMU guest per machine), and the gateway, all on loopback with fresh TLS.
+// a PTY, or a QEMU guest per machine), and the gateway, all on loopback with fresh TLS. The
+// browser gets a second, plain-HTTP listener of the same gateway on loopback (a page there is a
+// secure context, and there is no certificate to click through) with a one-time login link.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,7 +19,9 @@ import {
   type ConsoleBackend,
   type ProviderServer,
 } from '../provider/index.js';
+import { CONSOLE_PAGE_PATH } from '../web/index.js';
 import { issueClientCert, issueServerCert, makeCA } from './certs.js';
+import { DevLoginCodes } from './login-codes.js';
 import { loadManifest } from './manifest.js';
 import { bootGuest, buildInitramfs, findGuestTools, type Guest } from './qemu-guest.js';
 
@@ -33,6 +37,10 @@ export interface DevStackOptions {
 
 export interface DevStack {
   gatewayUrl: string;
+  /** The same gateway over plain HTTP on loopback, for the browser. */
+  browserUrl: string;
+  /** A link that opens `machine`'s console in a browser, logged in by a fresh one-time code. */
+  loginLink(namespace: string, machine: string): string;
   /** The developer's bearer token (the fixture's TokenReview knows it). */
   token: string;
   kubeconfig: string;
@@ -98,11 +106,18 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     });
     stoppers.push(() => gateway.shutdown(0));
     const gatewayUrl = `https://${options.host}:${gateway.port}`;
+    const login = new DevLoginCodes(token);
+    const browserListener = await listenGateway(kubeGateway.gateway, { host: options.host, port: 0, mount: (app) => login.mount(app) });
+    stoppers.push(() => browserListener.shutdown(0));
+    const browserUrl = `http://${options.host}:${browserListener.port}`;
 
     const kubeconfig = join(dir, 'kubeconfig');
     await writeFile(kubeconfig, devKubeconfig(gatewayUrl, files.ca, token), { mode: 0o600 });
     return {
       gatewayUrl,
+      browserUrl,
+      loginLink: (namespace, machine) =>
+        `${browserUrl}${CONSOLE_PAGE_PATH}#/${encodeURIComponent(namespace)}/${encodeURIComponent(machine)}?login=${login.issue()}`,
       token,
       kubeconfig,
       caFile: files.ca,

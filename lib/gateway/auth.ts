@@ -4,7 +4,7 @@
 // answer as kube-apiserver does: any authentication failure is a bare 401 and a failed
 // authorization check a bare 500, the why kept in the error's cause for the gateway's log only
 // (the API's answer to our review names our identity and RBAC, which no caller may learn).
-import type { AuthReviews, UserInfo } from '../kube/index.js';
+import { MACHINES, type AuthReviews, type UserInfo } from '../kube/index.js';
 import { AUTHORIZATION_FAILED_MESSAGE, StatusError } from '../protocol/index.js';
 import type { Credentials } from './exec-request.js';
 
@@ -24,6 +24,8 @@ export interface AccessRequest {
 export interface Authorizer {
   /** Resolves when `user` may open the console; rejects with a StatusError 403 otherwise. */
   authorize(user: UserInfo, request: AccessRequest): Promise<void>;
+  /** Resolves when `user` may list the namespace's machines (the console page's picker); without it nobody may. */
+  authorizeList?(user: UserInfo, namespace: string): Promise<void>;
 }
 
 /** kube-apiserver's answer to any failed authentication; `why` is for the log only. */
@@ -82,6 +84,17 @@ export function subjectAccessAuthorizer(reviews: AuthReviews, options: SubjectAc
           `"machines/exec" in API group "compute.ironcore.dev" in the namespace "${request.namespace}"`,
       );
     },
+    async authorizeList(user, namespace) {
+      const review = await reviews.subjectAccessReview({
+        user: user.username, uid: user.uid, groups: user.groups, extra: user.extra, namespace, name: '', verb: 'list', resource: { group: MACHINES.group, resource: MACHINES.resource },
+      });
+      if (review.allowed) return;
+      throw new StatusError(
+        403,
+        `machines.compute.ironcore.dev is forbidden: User "${user.username}" cannot list resource "machines" in API group ` +
+          `"compute.ironcore.dev" in the namespace "${namespace}"`,
+      );
+    },
   };
 }
 
@@ -106,4 +119,5 @@ export const anonymousAuthenticator: Authenticator = {
 
 export const allowAllAuthorizer: Authorizer = {
   async authorize() {},
+  async authorizeList() {},
 };

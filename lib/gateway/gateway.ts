@@ -14,6 +14,7 @@ import { readAuditFacts, readHttpAuditFacts, SessionAudit, type AuditRequestFact
 import type { Authenticator, Authorizer, UserInfo } from './auth.js';
 import { readHttpExecRequest, readWebsocketExecRequest, type ExecRequest, type WebsocketExecRequest } from './exec-request.js';
 import type { SessionLimits } from './limits.js';
+import { mountMachineList } from './machine-list.js';
 import { GatewayMetrics } from './metrics.js';
 import { statusHeaders, toStatus, writeStatus } from './respond.js';
 import { GatewaySession } from './session.js';
@@ -106,6 +107,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       takeover: request.takeover,
       readOnly: request.readOnly,
       noReplay: request.noReplay,
+      announceRole: request.announceRole,
       ...(request.replayFrom !== undefined && { replayFrom: request.replayFrom }),
       user: { username: user.username, uid: user.uid ?? '', groups: user.groups ?? [] },
       ...(auditId && { auditId }),
@@ -321,6 +323,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         writeStatus(res, failureStatus(400, 'exec requires an upgrade: a websocket (GET, Upgrade: websocket) with a channel.k8s.io subprotocol, or SPDY/3.1 (POST or GET, Upgrade: SPDY/3.1)'));
       });
       mountConsolePage(app, { logger });
+      mountMachineList(app, settings);
       app.get('/healthz', (res) => void res.end('ok'));
       app.get('/readyz', (res) => {
         if (!settings.ready || settings.ready()) res.end('ok');

@@ -21,11 +21,12 @@ export interface PrivateApp extends RelayTarget {
   close(): void;
 }
 
-/** Serves `gateway` on a unix socket: `socketPath`, or a new one in a private temporary folder. */
-export async function listenPrivateApp(gateway: Gateway, purpose: string, socketPath?: string): Promise<PrivateApp> {
+/** Serves `gateway` (after `mount`'s routes) on a unix socket: `socketPath`, or a new one in a private temporary folder. */
+export async function listenPrivateApp(gateway: Gateway, purpose: string, socketPath?: string, mount?: (app: UWS.TemplatedApp) => void): Promise<PrivateApp> {
   const uws = loadUws();
   const path = socketPath ?? join(mkdtempSync(join(tmpdir(), `ironcore-console-${purpose}-`)), 'gateway.sock');
   const app = uws.App();
+  mount?.(app);
   gateway.attach(app);
   const listener = await new Promise<UWS.us_listen_socket>((resolve, reject) =>
     app.listen_unix((socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${path}`))), path),

@@ -39,6 +39,8 @@ export interface ListenOptions {
    * front on the port, spreading websocket connections over the workers in turn.
    */
   worker?: { socketPath: string; front?: string[] };
+  /** Routes of the embedder's own, mounted before the gateway's (whose catch-all answers 404). */
+  mount?: (app: UWS.TemplatedApp) => void;
 }
 
 export interface GatewayServer {
@@ -82,6 +84,7 @@ async function listenUws(gateway: Gateway, options: ListenOptions): Promise<List
         ...(options.tls.clientCaFile ? { ca_file_name: options.tls.clientCaFile } : {}),
       })
     : uws.App();
+  options.mount?.(app);
   gateway.attach(app);
   const listenSocket = await new Promise<UWS.us_listen_socket>((resolve, reject) =>
     app.listen(options.host, options.port, (socket) =>
@@ -96,7 +99,7 @@ async function listenUws(gateway: Gateway, options: ListenOptions): Promise<List
 }
 
 async function listenSplit(gateway: Gateway, options: ListenOptions): Promise<Listening> {
-  const app = await listenPrivateApp(gateway, 'public', options.worker?.socketPath);
+  const app = await listenPrivateApp(gateway, 'public', options.worker?.socketPath, options.mount);
   if (options.worker && !options.worker.front) return { port: options.port, stopAccepting: async () => {}, closeApps: () => app.close() };
   const targets = options.worker?.front ? options.worker.front.map(relayTarget) : [app];
   const tls = options.tls;

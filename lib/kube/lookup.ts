@@ -67,6 +67,14 @@ export class MachineLookup {
     return target;
   }
 
+  /** The namespace's Machines, fetched now (the console page's picker asks rarely). */
+  async list(namespace: string): Promise<Machine[]> {
+    const path = resourcePath(MACHINES, namespace);
+    const list = await this.client.get<{ items?: Machine[] }>(path, { timeoutMs: this.options.timeoutMs });
+    if (!Array.isArray(list?.items)) throw new KubeApiError(502, 'InternalError', `kubernetes API answered GET ${path} with something that is not a MachineList`);
+    return list.items;
+  }
+
   /** Drops the cached Machine, e.g. after its pool could not be reached. */
   invalidate(namespace: string, name: string): void {
     this.machines.delete(machineKey(namespace, name));

@@ -135,7 +135,7 @@ export class AuthReviews {
 
   private async postAccessReview(request: AccessReviewRequest): Promise<AccessReviewResult> {
     const { user, groups, uid, extra, resource = MACHINE_EXEC, namespace, name, verb } = request;
-    const resourceAttributes = { ...resource, ...(namespace && { namespace }), name, verb };
+    const resourceAttributes = { ...resource, ...(namespace && { namespace }), ...(name && { name }), verb };
     const review = await this.client.post<{ status?: AccessReviewStatus }>(
       '/apis/authorization.k8s.io/v1/subjectaccessreviews',
       {

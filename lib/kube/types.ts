@@ -25,6 +25,8 @@ export interface KubeList<T> {
 
 export interface Machine extends KubeObject {
   spec?: { machinePoolRef?: { name?: string } };
+  /** IronCore's machine state: Pending, Running, Shutdown, Error, Terminating. */
+  status?: { state?: string };
 }
 
 export interface MachinePoolAddress {

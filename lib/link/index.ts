@@ -9,7 +9,7 @@
 //   Close = the link is going away (a provider shutting down sends 503 "provider shutting
 //   down", after closing each of its streams with the same code).
 // - Open{namespace, machine, tty, cols, rows, user, window, takeover, read_only, no_replay,
-//   stdin}. `window` is the initial credit for provider -> gateway data on that stream (at least
+//   stdin, replay_from, announce_role}. `window` is the initial credit for provider -> gateway data on that stream (at least
 //   MIN_STREAM_WINDOW). The provider answers Opened{window: credit for gateway -> provider data,
 //   writer: whether the session holds the console's write lock} or Close{code, reason,
 //   message}: a ConsoleError's code, 400 for a bad Open (names must be DNS-1123, window in
@@ -19,14 +19,16 @@
 //   first byte the session receives, and Open.replay_from asks a reconnecting session's replay
 //   to start there (lib/provider/index.ts has the rules).
 // - Data, provider -> gateway: [1][bytes] console output, [2][text] notices for the user
-//   (read-only refusals, at most one a second; takeover). Gateway -> provider: [0][stdin
+//   (read-only refusals, at most one a second; takeover), or with Open.announce_role instead
+//   [6][role] (writer | viewer | read-only at attach and on each change, input-refused at most
+//   once a second; lib/protocol/role.ts). Gateway -> provider: [0][stdin
 //   bytes]; [255, 0] stdin EOF (the backend's end() when the session is alone on its console,
 //   i.e. sharing 'none' or 'exclusive'; on a shared console it only gives up the write lock);
 //   [4][{"Width":W,"Height":H}] is accepted as a resize, as is a Resize frame (only the
 //   writer's resizes reach the console). Bytes pass through untouched (0x00, 0x1d, 0xff too).
 // - Write lock. The first session that may write holds it, or one that opens with takeover
-//   (the previous writer is told on [2]); when the writer leaves, the first session to type
-//   takes it. A viewer that stays stalled (its queue full) past the provider's stall timeout
+//   (the previous writer is told); when the writer leaves, it passes to the session that may
+//   write and has been attached longest (told on [6] when it asked), else to the first to type. A viewer that stays stalled (its queue full) past the provider's stall timeout
 //   is closed with Close{504, "Timeout"}, so it cannot stop the console for everyone.
 // - Flow control. Each direction of each stream has a credit window; credit counts the whole
 //   `data` field, channel byte included. A sender never sends more than its credit; the

@@ -4,6 +4,7 @@
 // gateway forwards binary-protocol messages as they are and converts only base64 ones.
 import { type ChannelProtocol, hasJsonStatus, supportsHalfClose } from './subprotocol.js';
 import { parseOffsetText } from './output-offset.js';
+import { parseRoleEvent, type RoleEvent } from './role.js';
 import type { Status } from './status.js';
 import type { SpdyChannelProtocol } from './spdy/channel-protocols.js';
 
@@ -21,6 +22,12 @@ export const CLOSE = 255;
  * it too, but a browser cannot read it and uWS 20.30 mishandles headers on an async upgrade.)
  */
 export const OUTPUT_OFFSET = 5;
+/**
+ * Ours, sent only to a client that asked with `announceRole=true`: the session's role on a
+ * shared console (writer, viewer, read-only) at attach and on each change, and input-refused
+ * when its input was dropped (see role.ts). The provider sends it; the gateway forwards it.
+ */
+export const ROLE = 6;
 
 /** A peer broke the channel protocol: the session ends with 400 and this message. */
 export class ChannelProtocolError extends Error {
@@ -119,4 +126,9 @@ export function outputOffsetMessage(offset: number): Buffer {
 /** The offset an OUTPUT_OFFSET message's payload says, or undefined when it is not one. */
 export function parseOutputOffset(payload: Uint8Array): number | undefined {
   return parseOffsetText(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('latin1'));
+}
+
+/** The event a ROLE message's payload says, or undefined when it is not one. */
+export function parseRoleMessage(payload: Uint8Array): RoleEvent | undefined {
+  return parseRoleEvent(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('latin1'));
 }

@@ -1,6 +1,6 @@
 // The exec query parameters of both endpoints (the gateway's and the provider's per-machine
 // one). Those of pod exec that apply (tty, stdin, stdout, stderr) keep their names; ours are
-// takeover, readOnly, noReplay, replayFrom and announceOffset (camelCase, as Kubernetes query
+// takeover, readOnly, noReplay, replayFrom, announceOffset and announceRole (camelCase, as Kubernetes query
 // parameters are).
 // Booleans are what Go's strconv.ParseBool takes (1/t/true, 0/f/false, any case here);
 // replayFrom is a console output offset, a non-negative integer; anything else is a 400.
@@ -23,9 +23,11 @@ export interface ExecQuery {
   replayFrom?: number;
   /** Send the output offset of the first stdout byte in-band first (see OUTPUT_OFFSET). */
   announceOffset: boolean;
+  /** Send the session's role in-band, at attach and on each change (see ROLE). */
+  announceRole: boolean;
 }
 
-const BOOLEAN_PARAMETERS = ['tty', 'stdin', 'stdout', 'stderr', 'takeover', 'readOnly', 'noReplay', 'announceOffset'] as const;
+const BOOLEAN_PARAMETERS = ['tty', 'stdin', 'stdout', 'stderr', 'takeover', 'readOnly', 'noReplay', 'announceOffset', 'announceRole'] as const;
 
 /** Parses the query string of `url` (a path with a query); returns the parameters or an error message. */
 export function parseExecQuery(url: string): ExecQuery | string {
@@ -51,6 +53,7 @@ export function parseExecQuery(url: string): ExecQuery | string {
     readOnly: values.readOnly ?? false,
     noReplay: values.noReplay ?? false,
     announceOffset: values.announceOffset ?? false,
+    announceRole: values.announceRole ?? false,
     ...(values.stdout !== undefined && { stdout: values.stdout }),
     ...(values.stderr !== undefined && { stderr: values.stderr }),
     ...(replayFrom !== undefined && { replayFrom }),
@@ -79,5 +82,6 @@ export function encodeExecQuery(query: ExecQuery): string {
   for (const name of ['stdout', 'stderr'] as const) if (query[name] !== undefined) params.set(name, String(query[name]));
   if (query.replayFrom !== undefined) params.set('replayFrom', String(query.replayFrom));
   if (query.announceOffset) params.set('announceOffset', 'true');
+  if (query.announceRole) params.set('announceRole', 'true');
   return params.toString();
 }

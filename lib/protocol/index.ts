@@ -15,6 +15,7 @@ export * from './names.js';
 export * from './paths.js';
 export * from './exec-query.js';
 export * from './output-offset.js';
+export * from './role.js';
 export * from './schema.js';
 export { encodeData, encodeDataHeader, encodeFrame } from './frame-encoder.js';
 export { FrameDecoder, FrameError, decodeFrameBody, DEFAULT_MAX_FRAME_SIZE, type FrameDecoderOptions } from './frame-decoder.js';

@@ -1,29 +1,6 @@
 // The provider's config file (YAML, or JSON, which YAML reads too). Unknown keys are errors,
-// so a typo is caught at start and not silently ignored. Example:
-//
-//   listen: ":12319"                 # [host]:port; default ":12319" (all interfaces)
-//   tls:
-//     certFile: /etc/ironcore-console/tls.crt
-//     keyFile: /etc/ironcore-console/tls.key
-//     clientCAFile: /etc/ironcore-console/client-ca.crt   # client certificates must chain to it
-//     allowedSubjects: [ironcore-console-gateway]          # optional: client certificate CNs
-//   authorization:                   # optional: authorize the per-machine endpoint's callers as
-//                                    # IronCore's machinepoollet does (off: any client certificate)
-//     machinePool: pool-a            # SubjectAccessReviews ask about machinepools/proxy of this name
-//     kube:                          # the API server for TokenReviews and SubjectAccessReviews
-//       kubeconfig: /etc/ironcore-console/kubeconfig   # absent: the pod's service account
-//       context: provider            # optional: a context of that kubeconfig
-//   insecureNoClientAuth: false      # dev: accept clients without certificates
-//   insecureNoTLS: false             # dev: plain HTTP, no tls section needed
-//   backend:
-//     kind: unix-serial              # unix-serial | tcp-serial | pty
-//     path: /run/consoles/{namespace}/{machine}.sock      # unix-serial
-//     # address: "{machine}.{namespace}.consoles:7000"   # tcp-serial
-//     # command: /bin/bash, args: [], env: {}, cwd: /    # pty
-//   sharing: shared                  # shared | exclusive | none; default none for pty, else shared
-//   scrollbackBytes: 65536           # 0 = no replay
-//   stallTimeoutSeconds: 30          # a viewer that reads nothing this long is closed
-//   lingerSeconds: 30                # shared: keep a console (and its scrollback) this long after its last session
+// so a typo is caught at start and not silently ignored. PROVIDER_CONFIG_EXAMPLE shows every key
+// (`ironcore-console provider --help` prints it).
 //
 // With authorization, a caller of the per-machine endpoint is its verified client certificate's
 // CN (O the groups) or, without a certificate, the user a TokenReview names for its bearer
@@ -33,6 +10,30 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_PROVIDER_PORT } from '../protocol/index.js';
 import type { SharingMode } from './console-registry.js';
+
+export const PROVIDER_CONFIG_EXAMPLE = `listen: ":12319"                 # [host]:port; default ":12319" (all interfaces)
+tls:
+  certFile: /etc/ironcore-console/tls.crt
+  keyFile: /etc/ironcore-console/tls.key
+  clientCAFile: /etc/ironcore-console/client-ca.crt   # client certificates must chain to it
+  allowedSubjects: [ironcore-console-gateway]          # optional: client certificate CNs
+authorization:                   # optional: authorize the per-machine endpoint's callers as
+                                 # IronCore's machinepoollet does (off: any client certificate)
+  machinePool: pool-a            # SubjectAccessReviews ask about machinepools/proxy of this name
+  kube:                          # the API server for TokenReviews and SubjectAccessReviews
+    kubeconfig: /etc/ironcore-console/kubeconfig   # absent: the pod's service account
+    context: provider            # optional: a context of that kubeconfig
+insecureNoClientAuth: false      # dev: accept clients without certificates
+insecureNoTLS: false             # dev: plain HTTP, no tls section needed
+backend:
+  kind: unix-serial              # unix-serial | tcp-serial | pty
+  path: /run/consoles/{namespace}/{machine}.sock      # unix-serial
+  # address: "{machine}.{namespace}.consoles:7000"   # tcp-serial
+  # command: /bin/bash, args: [], env: {}, cwd: /    # pty
+sharing: shared                  # shared | exclusive | none; default none for pty, else shared
+scrollbackBytes: 65536           # 0 = no replay
+stallTimeoutSeconds: 30          # a viewer that reads nothing this long is closed
+lingerSeconds: 30                # shared: keep a console (and its scrollback) this long after its last session`;
 
 export type BackendConfig =
   | { kind: 'unix-serial'; path: string }

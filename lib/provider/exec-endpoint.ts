@@ -100,6 +100,7 @@ export class ExecEndpoint {
         readOnly: query.readOnly,
         stdin: query.stdin,
         replay: !query.noReplay,
+        announceRole: query.announceRole,
         ...(query.replayFrom !== undefined && { replayFrom: query.replayFrom }),
       },
       session,

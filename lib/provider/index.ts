@@ -10,7 +10,8 @@
 // replayFrom a non-negative integer, anything else is a 400. The 101 answer's
 // X-Console-Output-Offset header (and, on the link, Opened.output_offset) is the offset of the
 // session's first output byte; with announceOffset=true it also comes in-band, first, on
-// channel 5 (OUTPUT_OFFSET), for clients that cannot read headers. Every console counts its
+// channel 5 (OUTPUT_OFFSET), for clients that cannot read headers. announceRole=true: the
+// session's role and refused input come on channel 6 (ROLE) instead of text notices. Every console counts its
 // output from 0 when it opens; a replayFrom beyond its output so far means it was reopened
 // since, and gets the whole scrollback.
 export * from './backend.js';
@@ -26,6 +27,7 @@ export type { SharingMode } from './console-registry.js';
 export {
   loadProviderConfig,
   parseProviderConfig,
+  PROVIDER_CONFIG_EXAMPLE,
   ProviderConfigError,
   type ProviderAuthorizationConfig,
   type ProviderConfig,

@@ -74,6 +74,7 @@ export class LinkHandler {
         readOnly: open.readOnly ?? false,
         stdin: open.stdin ?? false,
         replay: !open.noReplay,
+        announceRole: open.announceRole ?? false,
         // Absent decodes as null (the prototype's default); 64-bit fields decode as numbers (lib/protocol/schema.ts).
         ...(open.replayFrom != null && { replayFrom: Number(open.replayFrom) }),
       },

@@ -18,6 +18,8 @@ export interface SessionOptions {
    * console's output so far (the console was reopened since, and counts from 0 again): all of it.
    */
   replayFrom?: number;
+  /** Say the session's role in-band (ROLE) instead of the text notices a plain client reads. */
+  announceRole?: boolean;
 }
 
 /** Why a session ended, shaped as the link's Close message (an HTTP-style code and a Status reason). */

@@ -3,8 +3,12 @@
 // console is paused while any session cannot keep up, except that a viewer stalled for too
 // long is dropped so that it cannot stop the console for everyone. Output bytes are counted
 // from the console's open (byte k has offset k), so a reconnecting session can ask for the
-// replay from where it left off (replayStart).
+// replay from where it left off (replayStart). When the writer leaves, the lock passes to the
+// session that has waited longest. A session that asked (announceRole) is told its role at
+// attach and on every change, and of refused input, on the ROLE channel; others get the text
+// notices a person reads on stderr.
 import type { Logger } from 'pino';
+import { ROLE, type ConsoleRole } from '../protocol/index.js';
 import type { ConsoleStream } from './backend.js';
 import { Scrollback } from './scrollback.js';
 import {
@@ -73,6 +77,8 @@ export class SharedConsole {
   private paused = false;
   private inputClosed = false;
   private gone = false;
+  /** Ending every session: the lock goes to nobody on the way out. */
+  private ending = false;
   private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -102,14 +108,13 @@ export class SharedConsole {
     const member = new Member(this, session, options, from);
     this.members.add(member);
     const previous = this.writer;
-    if (member.mayWrite && (previous === undefined || options.takeover)) {
-      this.writer = member;
-      if (previous) {
-        previous.notify(NOTICES.takenOver, true);
-        this.updateStallTimer(previous);
-      }
-    }
+    if (member.mayWrite && (previous === undefined || options.takeover)) this.writer = member;
     session.attached(member);
+    member.announce();
+    if (previous && this.writer !== previous) {
+      previous.announce(NOTICES.takenOver);
+      this.updateStallTimer(previous);
+    }
     if (from < this.scrollback.endOffset) session.output(1, this.scrollback.snapshot(from));
   }
 
@@ -124,7 +129,7 @@ export class SharedConsole {
 
   write(member: Member, bytes: Uint8Array): WriteResult {
     if (this.inputClosed) return member.refuse(NOTICES.inputClosed);
-    if (this.writer === undefined && member.mayWrite) this.writer = member; // a free lock goes to the first who types
+    if (this.writer === undefined && member.mayWrite) this.passLock(member); // a free lock goes to the first who types
     if (this.writer !== member) return member.refuse(member.readOnlyNotice ?? NOTICES.lockHeld);
     return this.stream.write(bytes) ? 'written' : 'pending';
   }
@@ -135,7 +140,8 @@ export class SharedConsole {
       this.inputClosed = true;
       this.stream.end();
     } else {
-      this.writer = undefined;
+      this.passLock(this.longestWaiting(member));
+      member.announce();
     }
   }
 
@@ -155,12 +161,26 @@ export class SharedConsole {
   remove(member: Member, outcome?: SessionOutcome): void {
     if (!this.members.delete(member)) return;
     member.clearStallTimer();
-    if (this.writer === member) this.writer = undefined;
     this.blocked.delete(member);
+    if (this.writer === member) this.passLock(this.ending ? undefined : this.longestWaiting(member));
     if (outcome) member.session.ended(outcome);
     if (this.members.size === 0 && this.options.lingerMs > 0 && !this.gone) this.linger();
     else if (this.members.size === 0) this.release();
     else this.updateFlow();
+  }
+
+  /** Gives the lock to `member` (none: nobody holds it) and tells it. */
+  private passLock(member: Member | undefined): void {
+    this.writer = member;
+    if (!member) return;
+    member.announce();
+    this.updateStallTimer(member);
+  }
+
+  /** The session that may write and has been attached longest, other than `leaving`. */
+  private longestWaiting(leaving: Member): Member | undefined {
+    for (const member of this.members) if (member !== leaving && member.mayWrite) return member;
+    return undefined;
   }
 
   private fanOut(chunk: Buffer): void {
@@ -186,6 +206,7 @@ export class SharedConsole {
 
   private end(outcome: SessionOutcome): void {
     if (this.gone) return;
+    this.ending = true;
     for (const member of [...this.members]) this.remove(member, outcome);
     this.release();
   }
@@ -214,6 +235,9 @@ class Member implements Attachment {
   private lastNoticeAt = -Infinity;
   private waitingForDrain = false;
   private stallTimer: NodeJS.Timeout | undefined;
+  /** The role last announced (announceRole only). */
+  private announced: ConsoleRole | undefined;
+  private readonly announceRole: boolean;
   readonly mayWrite: boolean;
   /** Why this session can never write, when that is so. */
   readonly readOnlyNotice: string | undefined;
@@ -226,6 +250,26 @@ class Member implements Attachment {
   ) {
     this.readOnlyNotice = !options.stdin ? NOTICES.noStdin : options.readOnly ? NOTICES.readOnly : undefined;
     this.mayWrite = this.readOnlyNotice === undefined;
+    this.announceRole = options.announceRole ?? false;
+  }
+
+  get role(): ConsoleRole {
+    return this.writer ? 'writer' : this.mayWrite ? 'viewer' : 'read-only';
+  }
+
+  /**
+   * Tells the session its role when it changed, on the ROLE channel when it asked; otherwise
+   * `notice`, when given, as text.
+   */
+  announce(notice?: string): void {
+    if (!this.announceRole) {
+      if (notice) this.notify(notice, true);
+      return;
+    }
+    const role = this.role;
+    if (role === this.announced) return;
+    this.announced = role;
+    this.session.output(ROLE, Buffer.from(role));
   }
 
   get writer(): boolean {
@@ -262,18 +306,25 @@ class Member implements Attachment {
 
   /** Refuses input with a notice, at most one a second. */
   refuse(text: string): WriteResult {
-    this.notify(text, false);
+    if (this.announceRole) {
+      if (this.mayNotify()) this.session.output(ROLE, Buffer.from('input-refused'));
+    } else {
+      this.notify(text, false);
+    }
     return 'refused';
   }
 
   /** A notice on channel 2; `always` skips (and does not count toward) the once-a-second limit meant for refusals. */
   notify(text: string, always: boolean): void {
-    if (!always) {
-      const now = performance.now();
-      if (now - this.lastNoticeAt < NOTICE_INTERVAL_MS) return;
-      this.lastNoticeAt = now;
-    }
-    this.session.output(2, notice(text));
+    if (always || this.mayNotify()) this.session.output(2, notice(text));
+  }
+
+  /** At most one refusal notice a second. */
+  private mayNotify(): boolean {
+    const now = performance.now();
+    if (now - this.lastNoticeAt < NOTICE_INTERVAL_MS) return false;
+    this.lastNoticeAt = now;
+    return true;
   }
 
   startStallTimer(timeoutMs: number): void {

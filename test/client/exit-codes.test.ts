@@ -22,7 +22,7 @@ t.test('usage errors exit 2 before anything connects', async (t) => {
   const cases: [string[], RegExp][] = [
     [['exec'], /exactly one MACHINE/],
     [['exec', 'Bad_Name'], /invalid machine name "Bad_Name"/],
-    [['exec', 'm1', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['exec', 'm1', '--frobnicate'], /^ironcore-console: exec: unknown option --frobnicate \(see `ironcore-console exec --help`\)\n$/],
   ];
   const results = await Promise.all(cases.map(([args]) => runCli(args, { env: cli.env })));
   results.forEach((result, i) => {

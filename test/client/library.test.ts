@@ -35,7 +35,7 @@ t.test('v5: stdin goes on channel 0, EOF sends [255, 0]; output that came with t
     onConnection: (ws, request) => {
       t.equal(request.headers.authorization, 'Bearer a-token');
       t.equal(ws.protocol, 'v5.channel.k8s.io');
-      t.match(request.url, /\/apis\/compute\.ironcore\.dev\/v1alpha1\/namespaces\/default\/machines\/m1\/exec\?tty=false&stdin=true&takeover=false&readOnly=false&noReplay=false&announceOffset=true$/);
+      t.match(request.url, /\/apis\/compute\.ironcore\.dev\/v1alpha1\/namespaces\/default\/machines\/m1\/exec\?tty=false&stdin=true&takeover=false&readOnly=false&noReplay=true&announceOffset=true&announceRole=true$/);
       ws.send(Buffer.from('\x01early output'));
       ws.on('message', (data: Buffer) => {
         if (data[0] === 255) ws.send(statusMessage(SUCCESS), () => ws.close(1000));

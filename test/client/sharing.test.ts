@@ -1,4 +1,5 @@
-// A shared console: --read-only viewers, --takeover of the write lock, --no-replay.
+// A shared console: the banner says each session's role, role changes are one line each,
+// --read-only viewers, --takeover of the write lock, --replay/--no-replay.
 import t, { type Test } from 'tap';
 import { PtyRun, cliCommand, leaveWithEscape, useCliStack } from './fixtures/cli.js';
 
@@ -14,22 +15,42 @@ async function attach(t: Test, machine: string, args: string[] = []): Promise<Pt
 
 t.test('--read-only attaches a viewer: it sees the output, its keys are refused with a notice', async (t) => {
   const writer = await attach(t, 'm1');
+  t.match(writer.output, /Connected to default\/m1 as the writer\. Escape character is \^\]/);
   const viewer = await attach(t, 'm1', ['--read-only']);
+  t.match(viewer.output, /Connected to default\/m1 read-only\. Escape character is \^\]/);
   await writer.typeAndSee('echo shared-$((4+4))\r', /shared-8/, { seenBy: viewer });
-  await viewer.typeAndSee('x', /console is read-only/);
+  await viewer.typeAndSee('x', /\[ironcore-console\] input not sent: this session is read-only\r+\n/);
+  t.notMatch(viewer.output, /stdin/, 'no jargon');
   await leaveWithEscape(t, viewer);
   await leaveWithEscape(t, writer);
 });
 
-t.test('--takeover takes the write lock from the session that holds it', async (t) => {
+t.test('--takeover takes the write lock from the session that holds it; each change is one line', async (t) => {
   const first = await attach(t, 'm2');
   await first.typeAndSee('echo first-$((1+1))\r', /first-2/);
   const second = await attach(t, 'm2');
-  await second.typeAndSee('y', /another session holds the write lock; reconnect with --takeover/);
+  t.match(second.output, /Connected to default\/m2 as a viewer: \^\] then --takeover to write\./, 'the banner says it at once');
+  await second.typeAndSee('y', /input not sent: another session holds the write lock \(\^\] then --takeover to write\)/);
   const third = await attach(t, 'm2', ['--takeover']);
-  await first.waitFor(/another session took over the write lock/);
+  t.match(third.output, /as the writer/);
+  await first.waitFor(/\[ironcore-console\] another session took the write lock: you are a viewer now \(\^\] then --takeover to write\)\r+\n/);
   await third.typeAndSee('echo third-$((1+2))\r', /third-3/);
-  for (const run of [third, second, first]) await leaveWithEscape(t, run);
+  await leaveWithEscape(t, third);
+  // The lock goes to the session that waited longest, which is told so.
+  await first.waitFor(/\[ironcore-console\] the write lock is yours now: you are the writer\r+\n/);
+  await first.typeAndSee('echo back-$((2+2))\r', /back-4/, { seenBy: second });
+  t.notMatch(second.output, /the write lock is yours/, 'the other viewer stays a viewer, and is not told');
+  for (const run of [second, first]) await leaveWithEscape(t, run);
+});
+
+t.test('when the console ends, its sessions end with it and nobody is told the lock moved', async (t) => {
+  const writer = await attach(t, 'm1');
+  const viewer = await attach(t, 'm1');
+  t.match(viewer.output, /as a viewer/);
+  writer.write('exit 3\r');
+  t.equal(await writer.exitCode(), 3, 'the console\'s exit code');
+  await viewer.exitCode();
+  t.notMatch(viewer.output, /write lock is yours/);
 });
 
 t.test('--no-replay skips the recent output a new session would see first', async (t) => {

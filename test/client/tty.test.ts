@@ -13,7 +13,7 @@ const cli = useCliStack(t);
 async function openConsole(t: Test, args: string[] = [], size?: { cols: number; rows: number }): Promise<PtyRun> {
   const run = new PtyRun(cliCommand(['exec', 'm1', ...args]), cli.env, size);
   t.teardown(() => run.kill());
-  await run.waitFor(/Connected to default\/m1\./);
+  await run.waitFor(/Connected to default\/m1 as the writer\./);
   await run.typeAndSee('echo ready-$((20+1))\r', /ready-21/);
   return run;
 }
@@ -91,7 +91,7 @@ t.test('runExec restores the terminal as soon as the session ends', async (t) =>
     process.exit(code);`;
   const run = new PtyRun([process.execPath, '--input-type=module', '-e', script], cli.env);
   t.teardown(() => run.kill());
-  await run.waitFor(/Connected to default\/m1\./);
+  await run.waitFor(/Connected to default\/m1 as the writer\./);
   await run.typeAndSee('echo lib-$((9+9))\r', /lib-18/);
   run.write('\x1d');
   t.equal(await run.exitCode(), 0);

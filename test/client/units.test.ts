@@ -47,7 +47,7 @@ t.test('durations', async (t) => {
 });
 
 t.test('the exec URL: a wss:// URL under the server\'s path, with boolean query parameters', async (t) => {
-  const query = { tty: true, stdin: false, takeover: false, readOnly: true, noReplay: true, announceOffset: false };
+  const query = { tty: true, stdin: false, takeover: false, readOnly: true, noReplay: true, announceOffset: false, announceRole: false };
   t.equal(
     execUrl('https://gw.example:6443/prefix/', 'ns1', 'web-1.a', query).href,
     'wss://gw.example:6443/prefix/apis/compute.ironcore.dev/v1alpha1/namespaces/ns1/machines/web-1.a/exec?tty=true&stdin=false&takeover=false&readOnly=true&noReplay=true',

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import { GUEST_PROMPT, findGuestTools } from '../../lib/dev/qemu-guest.js';
 import { startDevStack } from '../../lib/dev/stack.js';
 import { encodeBearerProtocol } from '../../lib/protocol/index.js';
+import { runCli } from '../client/fixtures/cli.js';
 
 const MAIN = new URL('../../lib/cli/main.js', import.meta.url).pathname;
 
@@ -22,14 +23,15 @@ t.test('`ironcore-console dev` serves a machine console end to end and stops on 
     });
     dev.once('exit', (code) => reject(new Error(`dev exited with ${code}: ${banner}`)));
   });
-  const url = /browser:\s+(https:\/\/\S+)\/console\/#\/default\/demo\s+token: (\S+)/.exec(banner);
-  const ca = /\(CA (\S+)\)/.exec(banner);
-  t.ok(url && ca, 'the banner names the browser URL, the token and the CA');
-  t.match(banner, /cli:\s+node \S+ exec demo --kubeconfig \S+/);
-
-  const [, gateway, token] = url!;
+  t.match(banner, /browser:\s+http:\/\/127\.0\.0\.1:\d+\/console\/#\/default\/demo\?login=\S+/, 'a one-time browser link (test/web/console-features.test.ts follows it)');
+  const gatewayUrl = /gateway:\s+(https:\/\/\S+) \(CA (\S+)\)/.exec(banner);
+  const cli = /cli:\s+node \S+ exec demo --kubeconfig (\S+)/.exec(banner);
+  t.ok(gatewayUrl && cli, 'the banner names the gateway, its CA and the CLI command');
+  const token = /token: (\S+)/.exec(readFileSync(cli![1]!, 'utf8'))![1]!;
+  t.notMatch(banner, token, 'the token is not printed');
+  const gateway = gatewayUrl![1]!;
   const ws = new WebSocket(`${gateway!.replace('https', 'wss')}/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/demo/exec?stdin=true&tty=true`,
-    ['v5.channel.k8s.io', encodeBearerProtocol(token!)], { ca: readFileSync(ca![1]!) });
+    ['v5.channel.k8s.io', encodeBearerProtocol(token!)], { ca: readFileSync(gatewayUrl![2]!) });
   let output = '';
   const seen = new Promise<void>((resolve) =>
     ws.on('message', (data: Buffer) => {
@@ -46,6 +48,24 @@ t.test('`ironcore-console dev` serves a machine console end to end and stops on 
   dev.kill('SIGINT');
   const [code] = await new Promise<[number | null]>((resolve) => dev.once('exit', (c) => resolve([c])));
   t.equal(code, 0, 'stops cleanly');
+});
+
+t.test('`dev --attach web-0` names web-0 in its links, and ends with the session', async (t) => {
+  const result = await runCli(['dev', '--attach', 'web-0'], { env: { ...process.env } as Record<string, string>, input: 'echo attached-$((2*21))\n' });
+  t.equal(result.code, 0, 'the piped session ended by itself, and the stack with it');
+  t.match(result.stderr, /browser:\s+http:\/\/\S+\/console\/#\/default\/web-0\?login=/);
+  t.match(result.stderr, /cli:\s+node \S+ exec web-0 --kubeconfig/);
+  t.match(result.stdout, /attached-42/);
+  t.notMatch(result.stderr + result.stdout, /"level":/, 'no log line reaches the terminal');
+});
+
+t.test('`dev` refuses what it cannot do safely or at all, in one line', async (t) => {
+  const env = { ...process.env } as Record<string, string>;
+  const [host, machine] = await Promise.all([runCli(['dev', '--host', '0.0.0.0'], { env }), runCli(['dev', '--attach', 'nope'], { env })]);
+  t.equal(host.code, 2);
+  t.equal(host.stderr, 'ironcore-console: --host must be a loopback address (127.0.0.1, ::1), got "0.0.0.0"\n');
+  t.equal(machine.code, 2);
+  t.match(machine.stderr, /ironcore-console: --attach: no machine "nope" in the manifest; it has demo, web-0\n$/);
 });
 
 t.test('`dev --qemu`: a real guest per machine behind the same endpoint', async (t) => {

@@ -17,7 +17,7 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
     t.teardown(() => setup.close());
     const run = new PtyRun(cliCommand(['exec', 'm1', '--kubeconfig', setup.kubeconfig, '--reconnect']), setup.env);
     t.teardown(() => run.kill());
-    await run.waitFor(/Connected to default\/m1\./);
+    await run.waitFor(/Connected to default\/m1 as the writer\./);
     // The typed line echoes as `before-$((1+1))`; only the shell's answer reads `before-2`.
     await run.typeAndSee('echo before-$((1+1))\r', /before-2/);
 

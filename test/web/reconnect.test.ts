@@ -2,16 +2,21 @@
 // reconnecting, the page connects through the other replica (a round-robin balancer sits in
 // front), and the terminal works again where it left off, showing the console's output once.
 import t from 'tap';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { startBalancedGateways, type BalancedGateways } from '../client/fixtures/balanced-gateways.js';
 import { ALICE } from '../fixtures/stack.js';
 import { openPage, skipWithoutChromium as skip } from './fixtures/chromium.js';
+
+const OUTPUT = fileURLToPath(new URL('../../../test/output', import.meta.url));
 
 let browser: Browser;
 let page: Page;
 
 t.before(async () => {
   if (skip) return;
+  mkdirSync(OUTPUT, { recursive: true });
   ({ browser, page } = await openPage());
 });
 t.teardown(async () => {
@@ -34,8 +39,11 @@ async function waitForText(pattern: RegExp): Promise<void> {
   }
 }
 
-/** The status line as "state: text", polled until a line matches `until` (or 15 s pass). */
-async function watchStatus(until: RegExp): Promise<string[]> {
+/**
+ * The status line as "state: text", polled until a line matches `until` (or 15 s pass); the
+ * first time it says reconnecting, a screenshot shows that state to a person.
+ */
+async function watchStatus(until: RegExp, screenshot: string): Promise<string[]> {
   const seen: string[] = [];
   const status = page.locator('#status');
   const deadline = Date.now() + 15_000;
@@ -46,6 +54,9 @@ async function watchStatus(until: RegExp): Promise<string[]> {
     if (state === (await status.getAttribute('data-state'))) {
       const line = `${state}: ${text}`;
       if (line !== seen.at(-1)) seen.push(line);
+      if (state === 'reconnecting' && seen.filter((l) => l.startsWith('reconnecting')).length === 1 && line === seen.at(-1)) {
+        await page.screenshot({ path: screenshot }).catch(() => {});
+      }
       if (until.test(line)) break;
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -69,7 +80,7 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) t.test(`${signal} of the g
   const doomed = await setup.gatewayWithSession();
   // Watched from before the kill: the state may last only the first backoff delay (≤ 250 ms),
   // shorter than Playwright's polling once it has slowed down.
-  const statusLines = watchStatus(/^connected: Reconnected to /);
+  const statusLines = watchStatus(/^connected: Reconnected to /, `${OUTPUT}/console-reconnecting-${signal}.png`);
   await doomed.kill(signal);
   const seen = await statusLines;
   t.ok(seen.some((line) => /^reconnecting: Reconnecting to default\/m1… \(.+\)$/.test(line)), `the status line said it was reconnecting, and why: ${JSON.stringify(seen)}`);
@@ -80,8 +91,8 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) t.test(`${signal} of the g
   await waitForText(/^after-4$/m);
   const text = await terminalText();
   t.equal(text.match(/^before-2$/gm)?.length, 1, 'the old output shows once');
-  t.match(sockets[0], /\?stdin=true&tty=true&announceOffset=true$/);
-  t.match(sockets.at(-1), /&announceOffset=true&replayFrom=[1-9]\d*$/, 'the reconnection resumed from the announced offset');
+  t.match(sockets[0], /\?stdin=true&tty=true&announceOffset=true&announceRole=true$/);
+  t.match(sockets.at(-1), /&announceOffset=true&announceRole=true&replayFrom=[1-9]\d*$/, 'the reconnection resumed from the announced offset');
   await page.click('#disconnect');
   await page.waitForSelector('#status[data-state="closed"]');
 });

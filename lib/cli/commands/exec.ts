@@ -1,7 +1,8 @@
 // `ironcore-console exec MACHINE` (alias `console`): the flags, then lib/client does the work.
-import { parseArgs } from 'node:util';
 import {
   DEFAULT_ESCAPE,
+  EOF_QUIET_GRACE_MS,
+  INPUT_REFUSED_EXIT_CODE,
   ExecError,
   checkNames,
   parseDuration,
@@ -9,7 +10,7 @@ import {
   resolveConnection,
   runExec,
 } from '../../client/index.js';
-import { EXIT, UsageError } from '../usage.js';
+import { EXIT, UsageError, parseCommandArgs } from '../usage.js';
 
 export const summary = "open a machine's serial console (alias: console)";
 
@@ -18,8 +19,11 @@ const USAGE = `usage: ironcore-console exec MACHINE [options]
 
 Opens the console of a compute.ironcore.dev Machine through the gateway (the cluster's server).
 On a terminal the session is raw: every key goes to the machine; type the escape character
-(default ^]) alone to leave. Without a terminal, stdin is streamed and the command ends when the
-console does, or after --idle-exit without output:  printf 'uname -a\\n' | ironcore-console exec m1 --idle-exit 2s
+(default ^]) alone to leave. The banner says whether you are the writer (your keys reach the
+machine) or a viewer (another session holds the write lock; leave and add --takeover to write).
+Without a terminal, stdin is streamed; at its end the command leaves once the console has been
+quiet for ${EOF_QUIET_GRACE_MS / 1000}s (or --idle-exit), and the console's recent output is not replayed:
+    printf 'uname -a\\n' | ironcore-console exec m1
 
 options:
   -n, --namespace NS              the machine's namespace (default: the context's, else "default")
@@ -31,9 +35,11 @@ options:
       --insecure-skip-tls-verify  do not verify the server's certificate (unsafe)
       --read-only                 attach as a viewer: see output, send nothing
       --takeover                  take the write lock from the session that holds it
-      --no-replay                 do not replay the console's recent output
+      --replay / --no-replay      replay the console's recent output first (default: only
+                                  when stdout is a terminal)
       --escape KEY                escape character in ^X notation, or "none" (default ${DEFAULT_ESCAPE})
-      --idle-exit DURATION        leave after DURATION without output (e.g. 500ms, 2s, 1m)
+      --idle-exit DURATION        leave after DURATION without output (e.g. 500ms, 2s, 1m), also
+                                  after stdin's end instead of ${EOF_QUIET_GRACE_MS / 1000}s
       --log FILE                  append the session's output to FILE
       --record FILE.cast          record the session as an asciinema v2 file
       --reconnect / --no-reconnect  connect again (replaying what was missed) when the gateway
@@ -42,7 +48,9 @@ options:
   -h, --help                      this help
 
 exit codes: the console's own exit code when it reports one, 0 when you leave; ${EXIT.usage} usage,
-${EXIT.auth} not authenticated/authorized, ${EXIT.notFound} machine not found, ${EXIT.unreachable} gateway or console unreachable, ${EXIT.failure} other failures.`;
+${EXIT.auth} not authenticated/authorized, ${EXIT.notFound} machine not found, ${EXIT.unreachable} gateway or console unreachable,
+${INPUT_REFUSED_EXIT_CODE} without a terminal: input not delivered (another session held the write lock, or --read-only),
+${EXIT.failure} other failures.`;
 
 const OPTIONS = {
   namespace: { type: 'string', short: 'n' },
@@ -54,6 +62,7 @@ const OPTIONS = {
   'insecure-skip-tls-verify': { type: 'boolean' },
   'read-only': { type: 'boolean' },
   takeover: { type: 'boolean' },
+  replay: { type: 'boolean' },
   'no-replay': { type: 'boolean' },
   escape: { type: 'string', default: DEFAULT_ESCAPE },
   'idle-exit': { type: 'string' },
@@ -63,18 +72,18 @@ const OPTIONS = {
   'no-reconnect': { type: 'boolean' },
   tty: { type: 'boolean', short: 't' },
   'no-tty': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
-  if (values.help) {
-    console.log(USAGE);
-    return;
+  const parsed = parseCommandArgs('exec', { args: argv, options: OPTIONS, allowPositionals: true, strict: true }, USAGE);
+  if (!parsed) return;
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1) {
+    throw new UsageError(`exec needs exactly one MACHINE name, got ${positionals.length} (usage: ironcore-console exec MACHINE [options]; see --help)`);
   }
-  if (positionals.length !== 1) throw new UsageError(`exec needs exactly one MACHINE name\n\n${USAGE}`);
   if (values.tty && values['no-tty']) throw new UsageError('--tty and --no-tty exclude each other');
   if (values.reconnect && values['no-reconnect']) throw new UsageError('--reconnect and --no-reconnect exclude each other');
+  if (values.replay && values['no-replay']) throw new UsageError('--replay and --no-replay exclude each other');
   const idleExit = values['idle-exit'];
   const idleExitMs = idleExit === undefined ? undefined : parseDuration(idleExit);
   if (idleExit !== undefined && !idleExitMs) {
@@ -99,7 +108,7 @@ export async function run(argv: string[]): Promise<void> {
       reconnect: values.reconnect ? true : values['no-reconnect'] ? false : undefined,
       readOnly: values['read-only'],
       takeover: values.takeover,
-      noReplay: values['no-replay'],
+      replay: values.replay ? true : values['no-replay'] ? false : undefined,
       escapeKey,
       idleExitMs,
       logFile: values.log,

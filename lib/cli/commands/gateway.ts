@@ -12,7 +12,7 @@ import { auditTroubleLogger, openAuditLog } from '../../gateway/audit-log.js';
 import { runGateway, type BoundListener, type GatewayConfig } from '../../gateway/run.js';
 import { createLogger } from '../logger.js';
 import { PORT_FILE_FORMAT, writePortFile } from '../port-file.js';
-import { UsageError } from '../usage.js';
+import { UsageError, helpRequested } from '../usage.js';
 
 export const summary = 'serve the exec endpoint (the console gateway)';
 
@@ -72,12 +72,18 @@ const HELP = `usage: ironcore-console gateway [options]
                             PATH.1..PATH.N, --audit-log-maxbackup N (default 10) backups kept
   --port-file FILE          once every listener is up, write ${PORT_FILE_FORMAT};
                             names: public, requestheader, client-cert
+  -h, --help                this help
 
 The bound ports are also logged (JSON on stderr): "gateway listening" {port}, and with the extra
 listeners "front-proxy listener listening" and "client-certificate listener listening" {port}
 (with --workers > 1: "gateway workers listening" {port}).`;
 
 export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; workers: number; portFile?: string } {
+  // Help first, whatever else is wrong on the line.
+  if (helpRequested(argv)) {
+    console.log(HELP);
+    process.exit(0);
+  }
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -115,13 +121,8 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       'audit-log-maxsize': { type: 'string', default: '100' },
       'audit-log-maxbackup': { type: 'string', default: '10' },
       'port-file': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    console.log(HELP);
-    process.exit(0);
-  }
   const listen = listenAddress('--listen', values.listen);
   const frontProxy = values['requestheader-listen'] ? listenAddress('--requestheader-listen', values['requestheader-listen']) : undefined;
   if (frontProxy && (!values['requestheader-client-ca'] || !values['tls-cert'])) {

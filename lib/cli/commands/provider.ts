@@ -1,32 +1,31 @@
 // `ironcore-console provider --config FILE`: runs a provider from its config file.
-import { parseArgs } from 'node:util';
-import { loadProviderConfig, runProvider } from '../../provider/index.js';
+import { PROVIDER_CONFIG_EXAMPLE, loadProviderConfig, runProvider } from '../../provider/index.js';
 import { createLogger } from '../logger.js';
 import { PORT_FILE_FORMAT, writePortFile } from '../port-file.js';
-import { UsageError } from '../usage.js';
+import { UsageError, parseCommandArgs } from '../usage.js';
 
 export const summary = 'serve machine consoles to gateways (a pool provider)';
 
-const HELP = `usage: ironcore-console provider --config FILE [options]
+const HELP = `usage: ironcore-console provider --config FILE [--port-file FILE]
 
-  --config FILE, -c FILE    the provider's config (lib/provider/config.ts documents the format)
-  --port-file FILE          once the listener is up, write ${PORT_FILE_FORMAT};
-                            the provider's one listener is named "provider"
+  -c, --config FILE   the provider's config (YAML or JSON); unknown keys are errors
+  --port-file FILE    once the listener is up, write ${PORT_FILE_FORMAT};
+                      the provider's one listener is named "provider"
+  -h, --help          this help
 
-The bound port is also logged (JSON on stderr): "provider listening" {address, port}.`;
+The bound port is also logged (JSON on stderr): "provider listening" {address, port}.
+
+The config file, with every key (defaults as noted):
+
+${PROVIDER_CONFIG_EXAMPLE.replace(/^/gm, '    ')}`;
 
 export async function run(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { config: { type: 'string', short: 'c' }, 'port-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
-    console.log(HELP);
-    process.exit(0);
-  }
-  if (!values.config) throw new UsageError('provider needs --config FILE (see lib/provider/config.ts for the format)');
+  const parsed = parseCommandArgs('provider', { args: argv, options: { config: { type: 'string', short: 'c' }, 'port-file': { type: 'string' } }, strict: true }, HELP);
+  if (!parsed) return;
+  if (!parsed.values.config) throw new UsageError('provider needs --config FILE (`ironcore-console provider --help` shows the file\'s keys)');
   const logger = createLogger();
-  const config = await loadProviderConfig(values.config);
+  const config = await loadProviderConfig(parsed.values.config);
   const running = await runProvider(config, logger);
-  if (values['port-file']) writePortFile(values['port-file'], [{ name: 'provider', host: running.address.address, port: running.address.port }]);
+  const portFile = parsed.values['port-file'];
+  if (portFile) writePortFile(portFile, [{ name: 'provider', host: running.address.address, port: running.address.port }]);
 }

@@ -137,6 +137,8 @@ export class SpdyUpstream implements Upstream {
       readOnly: Boolean(request.readOnly),
       noReplay: Boolean(request.noReplay),
       announceOffset: false,
+      // SPDY has no stream for our in-band role channel: the provider's text notices stand in.
+      announceRole: false,
       ...(typeof request.replayFrom === 'number' && { replayFrom: request.replayFrom }),
     });
     const scheme = this.options.tls ? 'https' : 'http';

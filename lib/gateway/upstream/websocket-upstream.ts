@@ -163,6 +163,7 @@ export class WebsocketUpstream implements Upstream {
       readOnly: Boolean(request.readOnly),
       noReplay: Boolean(request.noReplay),
       announceOffset: false, // the provider's 101 carries it in a header
+      announceRole: Boolean(request.announceRole),
       ...(typeof request.replayFrom === 'number' && { replayFrom: request.replayFrom }),
     });
     const scheme = this.options.tls ? 'wss' : 'ws';

@@ -9,18 +9,26 @@
 // announce each connection's output offset and reconnects with replayFrom, so the terminal keeps
 // its screen and gets only what it missed. Without an announced offset (an older gateway) it
 // asks for the whole scrollback, and the terminal is reset before the replay redraws it.
+//
+// Take over opens a second connection with takeover=true that resumes where the first one's
+// output stops (it is muted at that moment), and closes the first once the second is in: the
+// lock moves straight to this page, and no output is shown twice or lost.
 import { Backoff } from '../../client/backoff.js';
+import type { RoleEvent } from '../../protocol/role.js';
 import { ConsoleSocket } from './console-socket.js';
 
 export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 export interface ConsoleSessionEvents {
   output(bytes: Uint8Array): void;
+  /** The role the gateway announced (writer, viewer, read-only), or that input was refused. */
+  role(event: RoleEvent): void;
   /**
    * Each connection's start, before its first output: the first one, a reconnection that resumes
-   * where the output left off, or one that replays the whole scrollback (reset the terminal first).
+   * where the output left off, one that replays the whole scrollback (reset the terminal first),
+   * or a takeover's, which resumes too.
    */
-  connected(kind: 'new' | 'resumed' | 'replayed'): void;
+  connected(kind: 'new' | 'resumed' | 'replayed' | 'takeover'): void;
   /** 'reconnecting' and 'closed' with why the connection ended. */
   state(state: 'reconnecting' | 'closed', reason: string): void;
 }
@@ -54,6 +62,14 @@ export class ConsoleSession {
     this.socket.resize(cols, rows);
   }
 
+  /** Takes the write lock: reconnects with takeover=true, resuming where the output is now. */
+  takeover(): void {
+    const previous = this.socket;
+    if (this.retryTimer !== undefined || previous.position === undefined) return; // nothing to resume from yet
+    previous.mute();
+    this.socket = this.open(`${this.url}&takeover=true&replayFrom=${previous.position}`, previous);
+  }
+
   close(): void {
     this.stopped = true;
     if (this.retryTimer === undefined) return this.socket.close();
@@ -62,15 +78,19 @@ export class ConsoleSession {
     this.events.state('closed', 'disconnected');
   }
 
-  private open(url: string): ConsoleSocket {
+  /** `replacing`: the connection this one takes over from, closed once this one is in. */
+  private open(url: string, replacing?: ConsoleSocket): ConsoleSocket {
     const resuming = url !== this.url;
     const socket: ConsoleSocket = new ConsoleSocket(url, this.token, {
       output: (bytes) => this.events.output(bytes),
+      role: (event) => this.events.role(event),
       state: (state, reason) => {
         if (state === 'connected') {
-          this.events.connected(this.backoff === undefined ? 'new' : resuming ? 'resumed' : 'replayed');
+          this.events.connected(replacing ? 'takeover' : this.backoff === undefined ? 'new' : resuming ? 'resumed' : 'replayed');
           this.backoff = undefined;
+          replacing?.close();
         } else if (state === 'closed') {
+          replacing?.close(); // a takeover that failed: the muted connection is no use either
           this.closed(socket, reason);
         }
       },
@@ -79,6 +99,7 @@ export class ConsoleSession {
   }
 
   private closed(socket: ConsoleSocket, reason: string): void {
+    if (socket !== this.socket) return; // a connection this session already replaced
     if (this.stopped || (!socket.dropped && !this.backoff)) return this.events.state('closed', reason);
     this.resumeFrom = socket.position ?? this.resumeFrom; // a failed attempt delivered nothing
     this.backoff ??= new Backoff();

@@ -3,6 +3,7 @@
 // Kubernetes client does: binary messages [channel][payload]. A browser cannot set an
 // Authorization header, so the token travels as the bearer subprotocol (never in the URL).
 import { parseOffsetText } from '../../protocol/output-offset.js';
+import { parseRoleEvent, type RoleEvent } from '../../protocol/role.js';
 import type { Status } from '../../protocol/status.js';
 
 // The channel bytes and bearer prefix of wire contract 1 (lib/protocol has them too, but
@@ -13,6 +14,7 @@ const STDERR = 2;
 const ERROR = 3;
 const RESIZE = 4;
 const OUTPUT_OFFSET = 5;
+const ROLE = 6;
 const BEARER_PROTOCOL_PREFIX = 'base64url.bearer.authorization.k8s.io.';
 const CHANNEL_PROTOCOL = 'v5.channel.k8s.io';
 
@@ -20,6 +22,8 @@ export type ConnectionState = 'connecting' | 'connected' | 'closed';
 
 export interface ConsoleSocketEvents {
   output(bytes: Uint8Array): void;
+  /** The session's role on a shared console (at attach and on each change), or refused input. */
+  role(event: RoleEvent): void;
   /** After the constructor: 'connected', then 'closed' with why; `reason` is empty otherwise. */
   state(state: ConnectionState, reason: string): void;
 }
@@ -36,6 +40,8 @@ export class ConsoleSocket {
   /** The console output offset of the first stdout byte, when the gateway announced it. */
   private outputOffset: number | undefined;
   private stdoutBytes = 0;
+  /** Output is dropped from here on: another socket took over this one's session (see ConsoleSession.takeover). */
+  private muted = false;
 
   constructor(url: string, token: string, private readonly events: ConsoleSocketEvents) {
     this.socket = new WebSocket(url, [CHANNEL_PROTOCOL, BEARER_PROTOCOL_PREFIX + base64url(this.encoder.encode(token))]);
@@ -81,6 +87,11 @@ export class ConsoleSocket {
     this.socket.close(1000);
   }
 
+  /** Delivers nothing more: `position` stays where it is now. */
+  mute(): void {
+    this.muted = true;
+  }
+
   private send(channel: number, payload: Uint8Array): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     const message = new Uint8Array(1 + payload.length);
@@ -90,6 +101,7 @@ export class ConsoleSocket {
   }
 
   private receive(message: Uint8Array): void {
+    if (this.muted) return;
     const payload = message.subarray(1);
     switch (message[0]) {
       case STDOUT:
@@ -102,6 +114,11 @@ export class ConsoleSocket {
       case OUTPUT_OFFSET: {
         const text = new TextDecoder().decode(payload);
         this.outputOffset = parseOffsetText(text) ?? this.outputOffset;
+        break;
+      }
+      case ROLE: {
+        const event = parseRoleEvent(new TextDecoder().decode(payload));
+        if (event) this.events.role(event);
         break;
       }
       case ERROR: {

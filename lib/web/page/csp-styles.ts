@@ -1,25 +1,36 @@
 /// <reference lib="dom" />
-// xterm's DOM renderer keeps its theme, cursor, font and row rules in <style> elements it
-// creates, which the page's Content-Security-Policy (style-src 'self', no 'unsafe-inline')
-// refuses to apply. Stylesheets constructed by a script are outside CSP, so the text of each
-// such element is mirrored into a constructed sheet adopted by the document. The element is
-// then taken out of the document (xterm keeps its reference and goes on updating it): a
-// detached <style> is never checked, so violations are reported only while the terminal opens.
-// Truecolor cells, which xterm colours with style attributes, stay uncoloured; the 256-colour
-// palette is in the theme rules.
-export function mirrorInlineStyles(root: HTMLElement): void {
-  const mirror = (element: HTMLStyleElement): void => {
-    const sheet = new CSSStyleSheet();
-    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
-    const update = (): void => sheet.replaceSync(element.textContent ?? '');
-    update();
-    element.remove();
-    new MutationObserver(update).observe(element, { childList: true, characterData: true, subtree: true });
+// xterm's DOM renderer styles the terminal in two ways the page's Content-Security-Policy
+// (style-src 'self', no 'unsafe-inline') refuses, each with a violation report: <style>
+// elements it appends (theme, cursor, font and row rules), and style attributes it sets with
+// setAttribute (truecolor cells, search-match colours). Styles set through the CSSOM are outside
+// CSP, so both are routed there before the terminal opens:
+//  - appending a <style> mirrors its text into a constructed sheet the document adopts, and the
+//    element stays out of the document (xterm goes on updating the detached element it holds;
+//    a MutationObserver follows);
+//  - setAttribute('style', text) on an element becomes element.style.cssText = text.
+// Nothing is refused, so the console stays free of CSP errors and every colour shows.
+export function routeInlineStylesThroughCssom(): void {
+  const append = Node.prototype.appendChild;
+  Node.prototype.appendChild = function appendChild<T extends Node>(this: Node, child: T): T {
+    if (!(child instanceof HTMLStyleElement)) return append.call(this, child) as T;
+    mirror(child);
+    return child;
   };
+  const setAttribute = Element.prototype.setAttribute;
+  Element.prototype.setAttribute = function (this: Element, name: string, value: string): void {
+    if (name.toLowerCase() === 'style' && this instanceof HTMLElement) this.style.cssText = value;
+    else setAttribute.call(this, name, value);
+  };
+}
 
-  new MutationObserver((records) => {
-    for (const record of records) {
-      for (const added of record.addedNodes) if (added instanceof HTMLStyleElement) mirror(added);
-    }
-  }).observe(root, { childList: true, subtree: true });
+const mirrored = new WeakSet<HTMLStyleElement>();
+
+function mirror(element: HTMLStyleElement): void {
+  if (mirrored.has(element)) return;
+  mirrored.add(element);
+  const sheet = new CSSStyleSheet();
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  const update = (): void => sheet.replaceSync(element.textContent ?? '');
+  update();
+  new MutationObserver(update).observe(element, { childList: true, characterData: true, subtree: true });
 }

@@ -5,7 +5,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { mirrorInlineStyles } from './csp-styles.js';
+import { routeInlineStylesThroughCssom } from './csp-styles.js';
 
 const REFIT_DELAY_MS = 100;
 
@@ -15,11 +15,13 @@ export function openTerminal(container: HTMLElement): Terminal {
     fontSize: 14,
     scrollback: 5000,
     cursorBlink: true,
+    // The search addon's match highlighting (decorations) is still a proposed API in xterm 6.
+    allowProposedApi: true,
     theme: { background: '#101418' }, // the page's --background
   });
   const fit = new FitAddon();
   terminal.loadAddon(fit);
-  mirrorInlineStyles(container);
+  routeInlineStylesThroughCssom();
   terminal.open(container);
   fit.fit();
 
