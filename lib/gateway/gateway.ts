@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { Machine } from '../kube/index.js';
 import { refuseUpgrade } from '../link/index.js';
 import { GATEWAY_EXEC_ROUTE, StatusError, failureStatus, type ChannelProtocol, type Status } from '../protocol/index.js';
 import { acceptSpdyChannelPort, checkSpdyUpgrade, type SpdyChannelPort } from '../spdy/index.js';
@@ -28,6 +29,8 @@ export interface MachineResolver {
   resolve(namespace: string, machine: string): Promise<ProviderTarget & { pool?: string }>;
   /** Forget a cached answer: the provider it named could not be reached. */
   invalidate?(namespace: string, machine: string): void;
+  /** A namespace's Machines, for the console page's picker (without it the picker's route is not mounted). */
+  list?(namespace: string): Promise<Machine[]>;
 }
 
 export interface GatewayOptions {

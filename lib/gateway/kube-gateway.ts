@@ -80,6 +80,7 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
   const resolver: MachineResolver = {
     resolve: (namespace, machine) => lookup.resolve(namespace, machine).catch((error: unknown) => Promise.reject(lookupFailureForCaller(error))),
     invalidate: (namespace, machine) => lookup.invalidate(namespace, machine),
+    list: (namespace) => lookup.list(namespace).catch((error: unknown) => Promise.reject(lookupFailureForCaller(error))),
   };
   const shared = {
     lookup: resolver, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins,

@@ -4,7 +4,7 @@
 // reads the list with its own credentials and answers only names, pools and states.
 import type { Logger } from 'pino';
 import type { Machine } from '../kube/index.js';
-import { StatusError, invalidLabel } from '../protocol/index.js';
+import { StatusError, bearerTokenOf, invalidLabel } from '../protocol/index.js';
 import type { Authenticator, Authorizer } from './auth.js';
 import type { Credentials } from './exec-request.js';
 import type { MachineResolver } from './gateway.js';
@@ -26,7 +26,7 @@ export interface MachineListOptions {
   authenticator: Authenticator;
   authorizer: Authorizer;
   /** Where the Machines come from (the gateway's MachineLookup); without it the route is not mounted. */
-  lookup: MachineResolver & { list?(namespace: string): Promise<Machine[]> };
+  lookup: MachineResolver;
   logger: Logger;
 }
 
@@ -38,8 +38,8 @@ export function mountMachineList(app: UWS.TemplatedApp, options: MachineListOpti
   app.get(MACHINE_LIST_ROUTE, (res, req) => {
     // Everything from req now: it is gone after the first await.
     const namespace = req.getParameter(0);
-    const bearer = /^bearer\s+(\S+)\s*$/i.exec(req.getHeader('authorization'));
-    const credentials: Credentials = bearer ? { token: bearer[1] } : {};
+    const token = bearerTokenOf(req.getHeader('authorization'));
+    const credentials: Credentials = token ? { token } : {};
     let aborted = false;
     res.onAborted(() => (aborted = true));
     const answer = (write: () => void) => !aborted && res.cork(write);

@@ -53,8 +53,8 @@ t.test('refusals are Statuses: 401 without a valid token, 403 without list, 400 
   const [none, bad, dave, elsewhere, invalid] = await Promise.all([
     list('default'), list('default', 'nobody'), list('default', 'dave'), list('other', 'carol'), list('Not_A_Label', 'carol'),
   ]);
-  t.match(none, { code: 401, body: { kind: 'Status', message: 'Unauthorized: no bearer token' } });
-  t.match(bad, { code: 401, body: { kind: 'Status', message: 'Unauthorized: invalid bearer token' } });
+  t.match(none, { code: 401, body: { kind: 'Status', message: 'Unauthorized' } }, 'a bare 401, as kube-apiserver says it');
+  t.match(bad, { code: 401, body: { kind: 'Status', message: 'Unauthorized' } });
   t.match(dave, { code: 403, body: { kind: 'Status', message: /User "dave" cannot list resource "machines" in API group "compute.ironcore.dev" in the namespace "default"/ } });
   t.match(elsewhere, { code: 403, body: { message: /namespace "other"/ } });
   t.match(invalid, { code: 400, body: { message: /invalid namespace "Not_A_Label"/ } });
