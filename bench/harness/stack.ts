@@ -13,10 +13,10 @@ import type { Target } from '../load/target.js';
 import { BenchChild, startAll } from './child.js';
 import type { Pki } from './pki.js';
 
-export type PeerName = 'direct' | 'ws-proxy' | 'gateway' | 'gateway-uws' | 'gateway-ws' | 'tcp-relay' | 'socat';
+export type PeerName = 'direct' | 'ws-proxy' | 'gateway' | 'gateway-front' | 'gateway-ws' | 'tcp-relay' | 'socat';
 
 /** In the order tables list them: the floor first, then the proxies, then the relays. */
-export const PEER_NAMES: PeerName[] = ['direct', 'ws-proxy', 'gateway', 'gateway-uws', 'gateway-ws', 'tcp-relay', 'socat'];
+export const PEER_NAMES: PeerName[] = ['direct', 'ws-proxy', 'gateway', 'gateway-front', 'gateway-ws', 'tcp-relay', 'socat'];
 
 /** Descriptors a hop process keeps for itself besides its sessions' sockets. */
 const FD_HEADROOM = 1000;
@@ -101,7 +101,7 @@ export class BenchStack {
             };
           }
           case 'gateway':
-          case 'gateway-uws':
+          case 'gateway-front':
           case 'gateway-ws': {
             const gateway = await started<GatewayReady>('gateway', {
               kubeUrl: kube.ready.url,
@@ -109,14 +109,14 @@ export class BenchStack {
               auth: options.auth,
               tls: tls && { keyFile: pki.serverKeyFile, certFile: pki.serverCertFile, clientKeyFile: pki.clientKeyFile, clientCertFile: pki.clientCertFile },
               upstream: name === 'gateway-ws' ? 'websocket' : 'link',
-              // gateway-uws: uWS owns the port (websockets only), the arrangement before the SPDY front.
-              listenMode: name === 'gateway-uws' ? 'websocket' : 'split',
+              // gateway-front: --listen-spdy, the node:http front that also serves SPDY on the port.
+              listenMode: name === 'gateway-front' ? 'split' : 'websocket',
               ...(options.linksPerProvider ? { linksPerProvider: options.linksPerProvider } : {}),
             } satisfies GatewayProcessOptions, name);
             return {
               name, hopPid: gateway.pid, hopChild: gateway,
-              // Sockets per session in the hop: split relays client → front → uWS (three), uWS alone holds one.
-              maxSessions: fdBound(name === 'gateway' ? 3 : name === 'gateway-uws' ? 1 : 2),
+              // Sockets per session in the hop: the front relays client → front → uWS (three), uWS alone holds one.
+              maxSessions: fdBound(name === 'gateway' ? 1 : name === 'gateway-front' ? 3 : 2),
               target: { url: `${scheme}://127.0.0.1:${gateway.ready.port}`, path: 'gateway', ...clientTls },
             };
           }

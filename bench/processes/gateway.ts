@@ -22,7 +22,7 @@ export interface GatewayProcessOptions {
   upstream: 'link' | 'websocket';
   /** Links the gateway opens to the one provider (default 2, as createKubeGateway's). */
   linksPerProvider?: number;
-  /** The public listener's arrangement (lib/gateway/server.ts); default 'split', as the CLI's. */
+  /** The public listener's arrangement (lib/gateway/server.ts); default 'websocket', as the CLI's. */
   listenMode?: 'split' | 'websocket';
 }
 
@@ -45,7 +45,7 @@ const kubeGateway = createKubeGateway({
 const server = await listenGateway(kubeGateway.gateway, {
   host: '127.0.0.1',
   port: 0,
-  mode: options.listenMode ?? 'split',
+  mode: options.listenMode ?? 'websocket',
   ...(options.tls ? { tls: { keyFile: options.tls.keyFile, certFile: options.tls.certFile } } : {}),
 });
 await waitUntilReady(server.port);

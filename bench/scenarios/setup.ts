@@ -64,10 +64,10 @@ export async function runSetup(config: SetupConfig): Promise<ScenarioOutcome<Set
         await churn(generators, peer, warm.slice(0, PRIMING_OPENS), [benchToken(0)], 1);
         const sequential = await churn(generators, peer, warm.slice(0, config.sequentialOpens), [benchToken(0)], generators.count);
         const loaded = await churn(generators, peer, warm.slice(0, config.loadedOpens), [benchToken(0)], config.concurrency);
-        const ours = peer.name === 'gateway' || peer.name === 'gateway-uws' || peer.name === 'gateway-ws';
+        const ours = peer.name === 'gateway' || peer.name === 'gateway-front' || peer.name === 'gateway-ws';
         report.rows.push(row(peer.name, ours ? 'warm' : 'none', sequential, loaded));
         // Cold caches cost the same in either upstream mode: measured on the default and on uWS alone.
-        if (peer.name !== 'gateway' && peer.name !== 'gateway-uws') continue;
+        if (peer.name !== 'gateway' && peer.name !== 'gateway-front') continue;
         const coldSequential = await churn(
           generators, peer, coldMachines.slice(0, config.sequentialOpens), coldTokens.slice(0, config.sequentialOpens), generators.count,
         );

@@ -323,7 +323,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     attach(app) {
       app.ws<SocketData>(GATEWAY_EXEC_ROUTE, behavior);
       app.any(GATEWAY_EXEC_ROUTE, (res) => {
-        writeStatus(res, failureStatus(400, 'exec requires an upgrade: a websocket (GET, Upgrade: websocket) with a channel.k8s.io subprotocol, or SPDY/3.1 (POST or GET, Upgrade: SPDY/3.1)'));
+        writeStatus(res, failureStatus(400, 'exec requires an upgrade: a websocket (GET, Upgrade: websocket) with a channel.k8s.io subprotocol, or SPDY/3.1 (POST or GET, Upgrade: SPDY/3.1) where the listener serves it (gateway --listen-spdy, the front-proxy and client-certificate listeners)'));
       });
       mountConsolePage(app, { logger });
       mountMachineList(app, settings);

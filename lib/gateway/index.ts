@@ -6,7 +6,7 @@ export { createKubeGateway, type KubeGateway, type KubeGatewayOptions, type Upst
 export { runGateway, type GatewayConfig, type RunningGateway } from './run.js';
 export { listenFrontProxy, type FrontProxyListener, type FrontProxyOptions } from './front-proxy.js';
 export { listenClientCertificates, type ClientCertListener, type ClientCertListenerOptions } from './client-cert-listener.js';
-export { listenGateway, type GatewayServer, type GatewayTlsFiles, type ListenOptions } from './server.js';
+export { listenGateway, type GatewayServer, type GatewayTlsFiles, type ListenOptions, type PublicListenerMode } from './server.js';
 export {
   tokenReviewAuthenticator,
   subjectAccessAuthorizer,

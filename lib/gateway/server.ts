@@ -1,11 +1,12 @@
 // A listening gateway, and graceful shutdown (stop accepting, let sessions finish for a grace
 // period, then end them with a Status). Two arrangements of the public listener, because this
 // uWS build upgrades only websockets and cannot hand a socket to Node:
-//  - 'split' (default): the HTTP front (node:http(s)) owns the port, serves SPDY/3.1 exec
+//  - 'websocket' (default): uWS owns the port (websockets only; SPDY clients get a 400 Status
+//    that says where SPDY is served). The fastest websocket path; SPDY clients come through
+//    kube-apiserver's front proxy (the front-proxy listener), as kubectl ironcore does in a cluster;
+//  - 'split' (--listen-spdy): the HTTP front (node:http(s)) owns the port, serves SPDY/3.1 exec
 //    upgrades itself and relays everything else to the uWS app on a private unix socket, so one
-//    URL serves kubectl's SPDY and every websocket client;
-//  - 'websocket': uWS owns the port (websockets only; SPDY clients get a 400 Status). The fastest
-//    websocket path, for deployments whose SPDY clients come through kube-apiserver's front proxy.
+//    URL serves kubectl's SPDY and every websocket client, at the relay's cost (bench/README.md).
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { silentLogger } from '../link/index.js';
@@ -29,7 +30,7 @@ export interface ListenOptions {
   host: string;
   port: number;
   tls?: GatewayTlsFiles;
-  /** Default 'split' (websockets and SPDY); see the header comment. */
+  /** Default 'websocket' (uWS alone); see the header comment. */
   mode?: PublicListenerMode;
   /** For the split front's TLS handshake failures (debug level). */
   logger?: Logger;
@@ -50,7 +51,7 @@ export interface GatewayServer {
 }
 
 export async function listenGateway(gateway: Gateway, options: ListenOptions): Promise<GatewayServer> {
-  const { port, stopAccepting, closeApps } = (options.mode ?? 'split') === 'split' ? await listenSplit(gateway, options) : await listenUws(gateway, options);
+  const { port, stopAccepting, closeApps } = (options.mode ?? 'websocket') === 'split' ? await listenSplit(gateway, options) : await listenUws(gateway, options);
   let closed = false;
   return {
     port,

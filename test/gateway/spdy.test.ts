@@ -132,7 +132,7 @@ t.test('a SPDY session attached after a replay larger than its window keeps flow
   await Promise.all([first.closed, late.closed]);
 });
 
-t.test('--websocket-only: uWS owns the port and SPDY gets a 400 Status', async (t) => {
+t.test('without --listen-spdy uWS owns the port and SPDY gets a 400 Status', async (t) => {
   const kubeGateway = createKubeGateway({
     kube: { server: stack.kube.url, ca: stack.ca.cert, token: () => 'gateway-sa-token' },
     providerTls: false,

@@ -19,12 +19,13 @@ export const summary = 'serve the exec endpoint (the console gateway)';
 const HELP = `usage: ironcore-console gateway [options]
 
   --listen HOST:PORT        address to serve (default :8443): websocket exec (GET; v5/v4/base64
-                            channel.k8s.io) and SPDY/3.1 exec (POST or GET; kubectl before 1.30,
-                            kubectl ironcore), through a node:http front that serves SPDY and relays
-                            websockets to uWS on a private socket
-  --websocket-only          serve only websockets on --listen, straight from uWS (the fastest
-                            websocket path; SPDY clients then get a 400 Status and need
-                            --requestheader-listen or --client-cert-listen, which serve both)
+                            channel.k8s.io), straight from uWS; SPDY/3.1 clients (kubectl before
+                            1.30, kubectl ironcore) get a 400 Status there unless --listen-spdy
+  --listen-spdy             also serve SPDY/3.1 exec (POST or GET) on --listen, through a node:http
+                            front that serves SPDY and relays websockets to uWS on a private socket
+                            (one URL for every client; websocket opens/s and bulk output cost more,
+                            see bench/README.md). --requestheader-listen and --client-cert-listen
+                            always serve both
   --tls-cert FILE, --tls-key FILE
                             serve HTTPS/WSS (plain HTTP without them: development only)
   --client-ca FILE          refuse client certificates not signed by this CA
@@ -88,7 +89,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
     args: argv,
     options: {
       listen: { type: 'string', default: ':8443' },
-      'websocket-only': { type: 'boolean', default: false },
+      'listen-spdy': { type: 'boolean', default: false },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'client-ca': { type: 'string' },
@@ -167,7 +168,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       machineCacheTtlMs: durationFlag(values['machine-cache-ttl'], '--machine-cache-ttl'),
       linksPerProvider: count('--links-per-provider', values['links-per-provider'], 1),
       upstream: values.upstream,
-      listenMode: values['websocket-only'] ? 'websocket' : 'split',
+      listenMode: values['listen-spdy'] ? 'split' : 'websocket',
       shutdownGraceMs: durationFlag(values['shutdown-grace'], '--shutdown-grace'),
       ...(frontProxy && {
         requestHeader: {
