@@ -8,6 +8,7 @@ import {
   ERROR,
   RESIZE,
   STDIN,
+  channelMessage,
   checkClientMessage,
   decodeBase64Message,
   encodeBase64Message,
@@ -36,8 +37,6 @@ export interface ExecSessionSettings {
   /** Answers the request with an HTTP error, when the console cannot be attached. */
   refuse: (status: Status) => void;
 }
-
-const CHANNEL_PREFIXES = [0, 1, 2, 3].map((channel) => Buffer.of(channel));
 
 export class ExecSession implements ConsoleSession {
   private ws: WebSocket | undefined;
@@ -102,7 +101,8 @@ export class ExecSession implements ConsoleSession {
   private send(channel: number, payload: Buffer): void {
     const ws = this.ws;
     if (!ws || (this.closed && channel !== ERROR)) return;
-    this.sendMessage(Buffer.concat([CHANNEL_PREFIXES[channel]!, payload]));
+    // Any channel the console sends on: 1, 2, 3, and ROLE when the client asked.
+    this.sendMessage(channelMessage(channel, payload));
   }
 
   private sendMessage(message: Buffer): void {
