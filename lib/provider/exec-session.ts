@@ -6,6 +6,7 @@ import {
   CLOSE,
   RESIZE,
   STDIN,
+  channelMessage,
   exitCodeStatus,
   failureStatus,
   outputOffsetMessage,
@@ -27,8 +28,6 @@ export interface EndpointSessionSettings {
   /** Answers the request with an HTTP error, when the console cannot be attached. */
   refuse: (status: Status) => void;
 }
-
-const CHANNEL_PREFIXES = [0, 1, 2, 3].map((channel) => Buffer.of(channel));
 
 export class EndpointSession implements ConsoleSession {
   private port: ChannelPort | undefined;
@@ -62,7 +61,8 @@ export class EndpointSession implements ConsoleSession {
 
   output(channel: number, chunk: Buffer): void {
     if (!this.port || this.closed) return;
-    this.sendMessage(Buffer.concat([CHANNEL_PREFIXES[channel]!, chunk]));
+    // Any channel the console sends on: 1, 2, and ROLE when the client asked.
+    this.sendMessage(channelMessage(channel, chunk));
   }
 
   inputDrained(): void {

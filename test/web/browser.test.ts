@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { ALICE, startStack, type Stack } from '../fixtures/stack.js';
 import { openPage, skipWithoutChromium as skip } from './fixtures/chromium.js';
+import { poll as pollPage, terminalLines as readTerminalLines, waitForLine as waitForPageLine } from './fixtures/page-probes.js';
 
 const SCREENSHOT = fileURLToPath(new URL('../../../test/output/console.png', import.meta.url));
 
@@ -33,33 +34,10 @@ t.teardown(async () => {
   await stack.close();
 });
 
-/** The terminal's visible rows as text, from xterm's DOM renderer. */
-async function terminalLines(): Promise<string[]> {
-  const rows = await page.locator('.xterm-rows > div').allTextContents();
-  return rows.map((row) => row.replace(/\u00a0/g, ' ').trimEnd());
-}
-
-/** Polls from here: the CSP forbids the string evaluation page.waitForFunction would need. */
-async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the terminal shows:\n${(await terminalLines()).join('\n')}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** The last terminal line that matches `pattern`, once there is one. */
-function waitForLine(pattern: RegExp): Promise<RegExpExecArray> {
-  return poll(`a line matching ${pattern}`, async () => {
-    for (const line of (await terminalLines()).reverse()) {
-      const match = pattern.exec(line);
-      if (match) return match;
-    }
-    return undefined;
-  });
-}
+// The shared probes (fixtures/page-probes.ts), on this file's one page.
+const terminalLines = () => readTerminalLines(page);
+const poll = <T>(what: string, probe: () => Promise<T | undefined>) => pollPage(page, what, probe);
+const waitForLine = (pattern: RegExp) => waitForPageLine(page, pattern);
 
 async function status(): Promise<{ state: string | null; text: string }> {
   const line = page.locator('#status');

@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startBalancedGateways, type BalancedGateways } from '../client/fixtures/balanced-gateways.js';
 import { ALICE } from '../fixtures/stack.js';
 import { openPage, skipWithoutChromium as skip } from './fixtures/chromium.js';
+import { terminalLines } from './fixtures/page-probes.js';
 
 const OUTPUT = fileURLToPath(new URL('../../../test/output', import.meta.url));
 
@@ -26,8 +27,7 @@ t.teardown(async () => {
 
 /** The terminal's text, from xterm's DOM renderer. */
 async function terminalText(): Promise<string> {
-  const rows = await page.locator('.xterm-rows > div').allTextContents();
-  return rows.map((row) => row.replace(/\u00a0/g, ' ').trimEnd()).join('\n');
+  return (await terminalLines(page)).join('\n');
 }
 
 /** Polls from here: the page's CSP forbids the evaluation page.waitForFunction needs. */
