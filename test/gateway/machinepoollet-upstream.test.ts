@@ -4,49 +4,15 @@
 // the real gateway with v5 and v4 clients.
 import t from 'tap';
 import WebSocket from 'ws';
-import { ALICE, SessionReader, connect, refusal, startStack, type Stack } from '../fixtures/stack.js';
-import { issueClientCert, issueServerCert, type IssuedCert } from '../fixtures/certs.js';
-import { machineObject, machinePoolObject } from '../fixtures/kube-api.js';
-import { startMachinepoollet, type MachinepoolletFixture } from '../fixtures/machinepoollet-provider.js';
+import { ALICE, SessionReader, connect, refusal } from '../fixtures/stack.js';
+import { issueClientCert } from '../fixtures/certs.js';
+import { DENIED_POOL, GATEWAY_CN, startMachinepoolletWorld } from '../fixtures/machinepoollet-world.js';
 import { providerExecPath } from '../../lib/protocol/index.js';
 
-const GATEWAY_CN = 'ironcore-console-gateway';
-const DENIED_POOL = 'denied-pool';
-
-let stack: Stack;
-let serving: IssuedCert;
-const fixtures: MachinepoolletFixture[] = [];
-
-t.before(async () => {
-  stack = await startStack({
-    gateway: { upstream: 'websocket' },
-    // The machinepoollet's review of the gateway: machinepools/proxy, `get` for a GET upgrade.
-    authorize: (spec) =>
-      spec.user === GATEWAY_CN && spec.resourceAttributes?.resource === 'machinepools' &&
-      spec.resourceAttributes.subresource === 'proxy' && spec.resourceAttributes.verb === 'get' &&
-      spec.resourceAttributes.name !== DENIED_POOL,
-  });
-  serving = await issueServerCert(stack.ca);
-});
-t.teardown(async () => {
-  for (const fixture of fixtures) await fixture.close();
-  await stack.close();
-});
-
-/** A machinepoollet for pool `name` running machine default/`name`-m, known to the API. */
-async function pool(name: string, options: { protocols?: string[]; machines?: string[] } = {}): Promise<MachinepoolletFixture> {
-  const fixture = await startMachinepoollet({
-    tls: { key: serving.key, cert: serving.cert, ca: stack.ca.cert },
-    pool: name,
-    kube: { server: stack.kube.url, ca: stack.ca.cert, token: 'gateway-sa-token' },
-    machines: options.machines ?? [`default/${name}-m`],
-    ...(options.protocols && { protocols: options.protocols }),
-  });
-  fixtures.push(fixture);
-  stack.kube.setObject(machinePoolObject(name, [{ type: 'InternalIP', address: '127.0.0.1' }], fixture.port));
-  stack.kube.setObject(machineObject('default', `${name}-m`, name));
-  return fixture;
-}
+const world = await startMachinepoolletWorld('websocket', 'get');
+const stack = world.stack;
+t.teardown(() => world.close());
+const pool = world.pool;
 
 async function resized(session: SessionReader, marker: string): Promise<string> {
   session.send(0, `echo ${marker}-$(stty size | tr ' ' x)\n`);
@@ -133,9 +99,9 @@ t.test('a client that leaves closes its websocket to the machinepoollet', async 
 });
 
 t.test('the fixture refuses a v5-only offer as the machinepoollet does: a bare 403', async (t) => {
-  await pool('direct-pool');
+  const fixture = await pool('direct-pool');
   const client = await issueClientCert(stack.ca, { cn: GATEWAY_CN });
-  const url = `wss://127.0.0.1:${fixtures.at(-1)!.port}${providerExecPath('default', 'direct-pool-m')}`;
+  const url = `wss://127.0.0.1:${fixture.port}${providerExecPath('default', 'direct-pool-m')}`;
   const ws = new WebSocket(url, ['v5.channel.k8s.io'], { ca: stack.ca.cert, key: client.key, cert: client.cert });
   const answer = await new Promise<{ code?: number; headers: object; body: string }>((resolve) => {
     ws.on('unexpected-response', (_req, res) => {

@@ -3,45 +3,14 @@
 // machinepoollet authorizes it (machinepools/proxy, `create` for POST). Users connect to the
 // gateway with websocket clients; stdin EOF reaches the console, which SPDY can half-close.
 import t from 'tap';
-import { ALICE, SessionReader, connect, refusal, startStack, type Stack } from '../fixtures/stack.js';
-import { issueServerCert, type IssuedCert } from '../fixtures/certs.js';
-import { machineObject, machinePoolObject } from '../fixtures/kube-api.js';
-import { machinepoolletSpdy, startMachinepoollet, type MachinepoolletFixture } from '../fixtures/machinepoollet-provider.js';
+import { ALICE, SessionReader, connect, refusal } from '../fixtures/stack.js';
+import { machinepoolletSpdy } from '../fixtures/machinepoollet-provider.js';
+import { DENIED_POOL, startMachinepoolletWorld } from '../fixtures/machinepoollet-world.js';
 
-const GATEWAY_CN = 'ironcore-console-gateway';
-const DENIED_POOL = 'denied-pool';
-
-let stack: Stack;
-let serving: IssuedCert;
-const fixtures: MachinepoolletFixture[] = [];
-
-t.before(async () => {
-  stack = await startStack({
-    gateway: { upstream: 'spdy' },
-    authorize: (spec) =>
-      spec.user === GATEWAY_CN && spec.resourceAttributes?.resource === 'machinepools' &&
-      spec.resourceAttributes.subresource === 'proxy' && spec.resourceAttributes.verb === 'create' &&
-      spec.resourceAttributes.name !== DENIED_POOL,
-  });
-  serving = await issueServerCert(stack.ca);
-});
-t.teardown(async () => {
-  for (const fixture of fixtures) await fixture.close();
-  await stack.close();
-});
-
-async function pool(name: string): Promise<void> {
-  const fixture = await startMachinepoollet({
-    tls: { key: serving.key, cert: serving.cert, ca: stack.ca.cert },
-    pool: name,
-    kube: { server: stack.kube.url, ca: stack.ca.cert, token: 'gateway-sa-token' },
-    machines: [`default/${name}-m`],
-    spdy: machinepoolletSpdy,
-  });
-  fixtures.push(fixture);
-  stack.kube.setObject(machinePoolObject(name, [{ type: 'InternalIP', address: '127.0.0.1' }], fixture.port));
-  stack.kube.setObject(machineObject('default', `${name}-m`, name));
-}
+const world = await startMachinepoolletWorld('spdy', 'create');
+const stack = world.stack;
+t.teardown(() => world.close());
+const pool = (name: string) => world.pool(name, { spdy: machinepoolletSpdy });
 
 t.test('a websocket client through a SPDY machinepoollet: type, resize, exit code', async (t) => {
   await pool('spdy-pool');
