@@ -55,6 +55,12 @@ function traffic(machine: string, seconds: number, endMode: EndMode): Promise<Lo
 }
 
 const deviceConnections = () => device.connections.size;
+/**
+ * RSS keeps the allocator's high water: ten bulk sessions, each with a full window, stdin held
+ * and a client watermark in flight when a provider dies, measured 66-72 MiB over the baseline on
+ * a loaded machine. A leak grows with every test of the file and still fails this.
+ */
+const leakCheck = { zero: { 'device connections': deviceConnections }, rssSlackBytes: 96 * 1048576 };
 
 t.test('a provider SIGKILLed with traffic in flight: its sessions get a Status at once, the others go on', async (t) => {
   const doomed = Array.from({ length: 5 }, () => traffic('doomed', 120, 'close'));
@@ -72,7 +78,7 @@ t.test('a provider SIGKILLed with traffic in flight: its sessions get a Status a
   const survived = await Promise.all(survivors);
   for (const result of survived) t.same(result.problems, [], `survivor ${result.sessionId}: all ${result.sentBytes} bytes back, then a clean close`);
   t.comment(`verified ${ended.reduce((s, r) => s + r.verifiedBytes, 0)} bytes on doomed sessions, ${survived.reduce((s, r) => s + r.verifiedBytes, 0)} on survivors`);
-  await expectNoLeaks(t, world.gateway, baseline, { zero: { 'device connections': deviceConnections } });
+  await expectNoLeaks(t, world.gateway, baseline, leakCheck);
 });
 
 t.test('while the provider is down, opens fail fast with 503', async (t) => {
@@ -93,7 +99,7 @@ t.test('a provider restarted on the same port: the link reconnects, new sessions
   t.ok(links >= 1, `${links} links open to providers`);
   const results = await Promise.all(Array.from({ length: 3 }, () => traffic('doomed', 3, 'drain')));
   for (const result of results) t.same(result.problems, [], `session ${result.sessionId} on the restarted provider: all bytes back`);
-  await expectNoLeaks(t, world.gateway, baseline, { zero: { 'device connections': deviceConnections } });
+  await expectNoLeaks(t, world.gateway, baseline, leakCheck);
 });
 
 t.test('a provider that accepts TCP and says nothing: 504 within the connect timeout, not a hang', async (t) => {
@@ -107,5 +113,5 @@ t.test('a provider that accepts TCP and says nothing: 504 within the connect tim
   await waitFor(() => silent.connections.size === 0, 'the gateway to close its connection to the silent provider', 10_000);
   t.pass('the gateway closed its connection to the silent provider');
   t.ok(await sessionWorks(world.gateway, 'survivor'), 'a healthy provider is still served');
-  await expectNoLeaks(t, world.gateway, baseline, { zero: { 'device connections': deviceConnections } });
+  await expectNoLeaks(t, world.gateway, baseline, leakCheck);
 });
