@@ -4,12 +4,13 @@ import { createRequire } from 'node:module';
 import type { IPty } from 'node-pty';
 
 /**
- * node-pty's Unix terminal: its typings (IPty) omit destroy() and the 'close' event, which
- * the class has; destroy() closes the pty (the kernel then hangs up the session) and 'close'
- * says the pty fd is gone.
+ * node-pty's Unix terminal: its typings (IPty) omit destroy(), ptsName and the 'close' event,
+ * which the class has; destroy() closes the pty (the kernel then hangs up the session), ptsName
+ * is the slave's path (/dev/pts/N) and 'close' says the pty fd is gone.
  */
 export interface UnixPty extends IPty {
   destroy(): void;
+  readonly ptsName: string;
   on(event: 'close', listener: () => void): void;
 }
 

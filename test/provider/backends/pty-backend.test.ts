@@ -113,6 +113,25 @@ t.test('pause() holds output until resume()', async (t) => {
   await console.waitFor(/out:a/);
 });
 
+// node-pty destroys the pty 200 ms after its process exits unless its output was read by then.
+t.test('output of a process that exits while the consumer is paused is all delivered, then the end', async (t) => {
+  const { stream, console } = await shell(t, 'read x; yes line | head -n 1000; exit 4');
+  stream.pause();
+  stream.write(Buffer.from('go\r'));
+  await tick(600);
+  stream.resume();
+  t.same(await console.ended, { exitCode: 4 }, 'the exit code');
+  t.equal(console.text.split('line\r\n').length - 1, 1000, 'every line, though the consumer was paused when the process exited');
+});
+
+t.test('output of a process that exited before the consumer subscribed is all delivered', async (t) => {
+  const stream = await open(t, { command: '/bin/sh', args: ['-c', 'yes early | head -n 1000'] });
+  await tick(600);
+  const console = new ConsoleReader(stream);
+  t.same(await console.ended, { exitCode: 0 });
+  t.equal(console.text.split('early\r\n').length - 1, 1000, 'every line');
+});
+
 t.test('a command that cannot start says so on the console and exits 1', async (t) => {
   const stream = await open(t, { command: '/nonexistent/program' });
   const console = new ConsoleReader(stream);
