@@ -46,7 +46,7 @@ const certificateIdentity: IdentityPolicy = {
 };
 
 export async function listenClientCertificates(gateway: Gateway, options: ClientCertListenerOptions): Promise<ClientCertListener> {
-  const app = await listenPrivateApp(gateway, 'client-cert');
+  const app = await listenPrivateApp(gateway);
   const front = await listenHttpFront(gateway, [app], {
     host: options.host,
     port: options.port,

@@ -28,7 +28,7 @@ export interface FrontProxyListener {
 }
 
 export async function listenFrontProxy(gateway: Gateway, options: FrontProxyOptions): Promise<FrontProxyListener> {
-  const app = await listenPrivateApp(gateway, 'front-proxy');
+  const app = await listenPrivateApp(gateway);
   const identity: IdentityPolicy = {
     admits(socket: Socket) {
       const name = (socket as TLSSocket).getPeerCertificate().subject?.CN;

@@ -1,9 +1,10 @@
 // The front every listener that serves SPDY puts before the gateway's uWS app. uWS upgrades only
 // websockets and cannot hand a socket to Node, so node:http(s) parses each request head here:
 // SPDY/3.1 exec upgrades are served in this process (gateway.serveSpdy), and everything else
-// (websocket upgrades, the page, health, metrics) is relayed to the uWS app on a private unix
-// socket. An IdentityPolicy says which connections are admitted and which X-Remote-* identity
-// headers their requests carry: none for the public listener, the front proxy's own for its
+// (websocket upgrades, the page, health, metrics) is relayed to the uWS app on a private
+// loopback port, with the key only the front knows (private-app.ts, front-key.ts). An
+// IdentityPolicy says which connections are admitted and which X-Remote-* identity headers
+// their requests carry: none for the public listener, the front proxy's own for its
 // listener, the certificate's for the client-certificate listener.
 import { request as httpRequest, createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -14,6 +15,7 @@ import type { Logger } from 'pino';
 import { refuseUpgrade } from '../link/index.js';
 import type { Status } from '../protocol/index.js';
 import type { Gateway } from './gateway.js';
+import { FRONT_KEY_HEADER } from './front-key.js';
 import { listenOn, type RelayTarget } from './private-app.js';
 
 export interface IdentityPolicy {
@@ -78,13 +80,14 @@ export async function listenHttpFront(gateway: Gateway, apps: RelayTarget[], opt
       req.rawHeaders = headers.flat();
       return gateway.serveSpdy(req, socket, head, exec[1]!, exec[2]!);
     }
-    pick().relay(socket as Socket, requestHead(req, headers), head);
+    const target = pick();
+    target.relay(socket as Socket, requestHead(req, withKey(headers, target)), head);
   });
 
   /** The request's header lines as the app behind gets them: the identity's, and the client's address. */
   function passedOn(req: IncomingMessage): [string, string][] | Status {
     const headers = identity.headers(req.rawHeaders, req.socket);
-    return Array.isArray(headers) ? withForwardedFor(headers, req.socket.remoteAddress) : headers;
+    return Array.isArray(headers) ? withForwardedFor(withoutFrontKey(headers), req.socket.remoteAddress) : headers;
   }
 
   // One request at a time, each with its own identity headers, so a pipelined request cannot
@@ -95,7 +98,8 @@ export async function listenHttpFront(gateway: Gateway, apps: RelayTarget[], opt
       res.writeHead(headers.code ?? 401, { 'Content-Type': 'application/json' }).end(JSON.stringify(headers));
       return;
     }
-    const upstream = httpRequest({ socketPath: pick().socketPath, method: req.method, path: req.url, headers: headers.flat() }, (answer) => {
+    const target = pick();
+    const upstream = httpRequest({ host: target.host, port: target.port, method: req.method, path: req.url, headers: withKey(headers, target).flat() }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     });
@@ -144,6 +148,15 @@ function withForwardedFor(headers: [string, string][], peer: string | undefined)
   const claimed = headers.filter(([name]) => name.toLowerCase() === 'x-forwarded-for').map(([, value]) => value);
   const others = headers.filter(([name]) => name.toLowerCase() !== 'x-forwarded-for');
   return [...others, ['X-Forwarded-For', [...claimed, peer.replace(/^::ffff:/, '')].join(', ')]];
+}
+
+/** Only a front sends its app's key: a client's own is not passed on. */
+function withoutFrontKey(headers: [string, string][]): [string, string][] {
+  return headers.filter(([name]) => name.toLowerCase() !== FRONT_KEY_HEADER);
+}
+
+function withKey(headers: [string, string][], target: RelayTarget): [string, string][] {
+  return [...headers, [FRONT_KEY_HEADER, target.key]];
 }
 
 /** The request's header lines as they came. */

@@ -1,63 +1,78 @@
-// The gateway's uWS app on a private unix socket, behind the HTTP front (http-front.ts) that
+// The gateway's uWS app on a private loopback port, behind the HTTP front (http-front.ts) that
 // every node:http(s) listener puts before it: this uWS build upgrades only websockets and can
-// neither demand a client certificate nor show its subject. Only the fronts reach the socket,
-// so the relayed-identity gateway it serves may trust the X-Remote-* headers they pass on.
-import { mkdtempSync, rmSync } from 'node:fs';
+// neither demand a client certificate nor show its subject. Only the fronts know the app's key
+// (front-key.ts), so the relayed-identity gateway it serves may trust the X-Remote-* headers
+// they pass on. Loopback TCP, not a unix socket: this uWS build loses bytes mid-frame when a
+// unix socket it writes to is under backpressure (test/gateway/front-relay.test.ts).
 import { connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import type { Gateway } from './gateway.js';
-import { loadUws, type UWS } from './uws.js';
+import { newFrontKey, requireFrontKey } from './front-key.js';
+import { closeApp, loadUws, type UWS } from './uws.js';
 
-/** Where a front relays connections: a private app's socket, in this thread or another worker's. */
-export interface RelayTarget {
-  readonly socketPath: string;
+const LOOPBACK = '127.0.0.1';
+const FLUSH_MS = 10_000;
+
+/** Where a private app listens and the key it demands: what a front in another thread needs. */
+export interface PrivateAddress {
+  readonly port: number;
+  readonly key: string;
+}
+
+/** Where a front relays connections: a private app, in this thread or another worker's. */
+export interface RelayTarget extends PrivateAddress {
+  readonly host: string;
   /** Pipes `client` to the app both ways, after `prefix` (a rewritten request head). */
   relay(client: Socket, ...prefix: (Buffer | string)[]): void;
 }
 
 export interface PrivateApp extends RelayTarget {
-  /** Ends the relays still open and stops listening. */
+  /** Stops listening and ends every connection: the relays from this thread and those from other workers' fronts. */
   close(): void;
 }
 
-/** Serves `gateway` (after `mount`'s routes) on a unix socket: `socketPath`, or a new one in a private temporary folder. */
-export async function listenPrivateApp(gateway: Gateway, purpose: string, socketPath?: string, mount?: (app: UWS.TemplatedApp) => void): Promise<PrivateApp> {
+/** Serves `gateway` (after `mount`'s routes) on a loopback port the OS picks, demanding `key` (default: a new one). */
+export async function listenPrivateApp(gateway: Gateway, key = newFrontKey(), mount?: (app: UWS.TemplatedApp) => void): Promise<PrivateApp> {
   const uws = loadUws();
-  const path = socketPath ?? join(mkdtempSync(join(tmpdir(), `ironcore-console-${purpose}-`)), 'gateway.sock');
   const app = uws.App();
-  mount?.(app);
-  gateway.attach(app);
+  const guarded = requireFrontKey(app, key);
+  mount?.(guarded);
+  gateway.attach(guarded);
   const listener = await new Promise<UWS.us_listen_socket>((resolve, reject) =>
-    app.listen_unix((socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${path}`))), path),
+    app.listen(LOOPBACK, 0, (socket) => (socket ? resolve(socket) : reject(new Error(`the private app cannot listen on ${LOOPBACK}`)))),
   );
-  const target = relayTarget(path);
+  const target = relayTarget({ port: uws.us_socket_local_port(listener), key });
   return {
     ...target,
     close() {
       target.cutAll();
-      uws.us_listen_socket_close(listener);
-      if (socketPath) rmSync(path, { force: true });
-      else rmSync(dirname(path), { recursive: true, force: true });
+      closeApp(app);
     },
   };
 }
 
-/** Relays to the private app listening on `socketPath`. */
-export function relayTarget(socketPath: string): RelayTarget & { cutAll(): void } {
+/** Relays to the private app at `address`. */
+export function relayTarget(address: PrivateAddress): RelayTarget & { cutAll(): void } {
   const relays = new Set<Socket>();
   return {
-    socketPath,
+    host: LOOPBACK,
+    port: address.port,
+    key: address.key,
     relay(client, ...prefix) {
       relays.add(client);
       client.once('close', () => relays.delete(client));
-      const inner = connect(socketPath);
+      // No Nagle delay on the hop: a typed key is one small websocket frame each way.
+      const inner = connect({ host: LOOPBACK, port: address.port, noDelay: true });
       for (const bytes of prefix) if (bytes.length > 0) inner.write(bytes);
       client.pipe(inner).pipe(client);
       client.on('error', () => inner.destroy());
       inner.on('error', () => client.destroy());
       client.on('close', () => inner.destroy());
-      inner.on('close', () => client.destroy());
+      // The app's last bytes (a Status, the close frame) may still be on their way to a slow
+      // client: let them go, for a while.
+      inner.on('close', () => {
+        client.end();
+        setTimeout(() => client.destroy(), FLUSH_MS).unref();
+      });
     },
     cutAll() {
       for (const client of relays) client.destroy();

@@ -9,7 +9,7 @@ import { listenClientCertificates } from './client-cert-listener.js';
 import { listenFrontProxy } from './front-proxy.js';
 import type { Gateway } from './gateway.js';
 import { createKubeGateway, type KubeGatewayOptions, type UpstreamMode } from './kube-gateway.js';
-import { listenGateway, type GatewayServer, type GatewayTlsFiles, type PublicListenerMode } from './server.js';
+import { listenGateway, type GatewayServer, type GatewayTlsFiles, type ListenOptions, type PublicListenerMode } from './server.js';
 
 /** Everything a gateway process needs; plain data, so it can be handed to worker threads. */
 export interface GatewayConfig {
@@ -29,7 +29,7 @@ export interface GatewayConfig {
   /** How the public listener is arranged (server.ts): 'split' (websockets and SPDY) or 'websocket'. */
   listenMode: PublicListenerMode;
   /** Set by --workers for each worker thread in split mode (ListenOptions.worker). */
-  worker?: { socketPath: string; front?: string[] };
+  worker?: ListenOptions['worker'];
   /** A listener for kube-apiserver's front proxy (needs `tls`; see front-proxy.ts). */
   requestHeader?: { host: string; port: number; clientCaFile: string; allowedNames: string[] };
   /** A listener for users with client certificates (needs `tls`; see client-cert-listener.ts). */
@@ -43,7 +43,7 @@ export interface GatewayConfig {
 
 /** A bound listener, as --port-file lists it. */
 export interface BoundListener {
-  /** public, requestheader or client-cert. */
+  /** public, requestheader or client-cert (or private: a split-mode worker's app, for worker 0's front). */
   name: string;
   host: string;
   port: number;
@@ -88,15 +88,16 @@ export async function runGateway(config: GatewayConfig, logger: Logger, audit?: 
     ...(config.worker && { worker: config.worker }),
   });
   const protocols = config.listenMode === 'split' ? ['websocket', 'SPDY/3.1'] : ['websocket'];
-  // A split-mode worker without the front serves its uWS app on its socket, reached through worker 0.
-  const where = config.worker && !config.worker.front ? { socket: config.worker.socketPath } : { host: config.host, port: server.port };
+  // A split-mode worker without the front serves its uWS app privately, reached through worker 0's.
+  const privately = Boolean(config.worker && !config.worker.front);
+  const where = privately ? { privatePort: server.port } : { host: config.host, port: server.port };
   logger.info({ ...where, tls: Boolean(config.tls), auth: config.auth, protocols }, 'gateway listening');
   const relays: RelayListener[] = [];
   if (config.requestHeader) relays.push(await startFrontProxy(config, kubeGateway.relayedIdentityGateway(), logger));
   if (config.clientCertificates) relays.push(await startClientCertificates(config, kubeGateway.relayedIdentityGateway(), logger));
   return {
     server,
-    listeners: [{ name: 'public', host: config.host, port: server.port }, ...relays.map((relay) => relay.bound)],
+    listeners: [privately ? { name: 'private', host: '127.0.0.1', port: server.port } : { name: 'public', host: config.host, port: server.port }, ...relays.map((relay) => relay.bound)],
     async stop() {
       await Promise.all([server.shutdown(config.shutdownGraceMs), ...relays.map((relay) => relay.stop(config.shutdownGraceMs))]);
       await kubeGateway.close();

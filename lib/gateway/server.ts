@@ -5,15 +5,15 @@
 //    that says where SPDY is served). The fastest websocket path; SPDY clients come through
 //    kube-apiserver's front proxy (the front-proxy listener), as kubectl ironcore does in a cluster;
 //  - 'split' (--listen-spdy): the HTTP front (node:http(s)) owns the port, serves SPDY/3.1 exec
-//    upgrades itself and relays everything else to the uWS app on a private unix socket, so one
+//    upgrades itself and relays everything else to the uWS app on a private loopback port, so one
 //    URL serves kubectl's SPDY and every websocket client, at the relay's cost (bench/README.md).
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { silentLogger } from '../link/index.js';
 import type { Gateway } from './gateway.js';
 import { bearerOnlyIdentity, listenHttpFront } from './http-front.js';
-import { listenPrivateApp, relayTarget } from './private-app.js';
-import { loadUws, type UWS } from './uws.js';
+import { listenPrivateApp, relayTarget, type PrivateAddress } from './private-app.js';
+import { closeApp, loadUws, type UWS } from './uws.js';
 
 const CLOSE_DRAIN_MS = 1000;
 
@@ -36,10 +36,12 @@ export interface ListenOptions {
   logger?: Logger;
   /**
    * --workers in split mode: Node cannot share a port between threads, so every worker serves its
-   * uWS app on `socketPath` and only the worker given `front` (every worker's socket) runs the
-   * front on the port, spreading websocket connections over the workers in turn.
+   * uWS app on a private loopback port with the process's `frontKey`, and only the worker given
+   * `front` (the other workers' private apps) runs the front on the port, spreading websocket
+   * connections over every worker in turn. A worker without `front` listens privately only:
+   * its GatewayServer's port is the private one.
    */
-  worker?: { socketPath: string; front?: string[] };
+  worker?: { frontKey: string; front?: PrivateAddress[] };
   /** Routes of the embedder's own, mounted before the gateway's (whose catch-all answers 404). */
   mount?: (app: UWS.TemplatedApp) => void;
 }
@@ -95,14 +97,14 @@ async function listenUws(gateway: Gateway, options: ListenOptions): Promise<List
   return {
     port: uws.us_socket_local_port(listenSocket),
     stopAccepting: async () => uws.us_listen_socket_close(listenSocket),
-    closeApps: () => (app as unknown as { close?: () => void }).close?.(),
+    closeApps: () => closeApp(app),
   };
 }
 
 async function listenSplit(gateway: Gateway, options: ListenOptions): Promise<Listening> {
-  const app = await listenPrivateApp(gateway, 'public', options.worker?.socketPath, options.mount);
-  if (options.worker && !options.worker.front) return { port: options.port, stopAccepting: async () => {}, closeApps: () => app.close() };
-  const targets = options.worker?.front ? options.worker.front.map(relayTarget) : [app];
+  const app = await listenPrivateApp(gateway, options.worker?.frontKey, options.mount);
+  if (options.worker && !options.worker.front) return { port: app.port, stopAccepting: async () => {}, closeApps: () => app.close() };
+  const targets = [app, ...(options.worker?.front ?? []).map(relayTarget)];
   const tls = options.tls;
   const front = await listenHttpFront(gateway, targets, {
     host: options.host,

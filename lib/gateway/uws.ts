@@ -35,3 +35,8 @@ function describeLibc(): string {
   const glibc = report?.header?.glibcVersionRuntime;
   return glibc ? `glibc ${glibc}` : 'no glibc (musl or another C library)';
 }
+
+/** Closes the app's listen sockets and every connection it holds (this build has App.close; its typings omit it). */
+export function closeApp(app: UWS.TemplatedApp): void {
+  (app as unknown as { close(): void }).close();
+}

@@ -53,7 +53,8 @@ t.test('healthz, readyz and metrics', async (t) => {
   t.match(metrics.body, /^ironcore_console_lookup_seconds_bucket\{le="\+Inf"\} [1-9]/m);
 });
 
-t.test('--workers 2: two uWS apps in worker threads serve one port', async (t) => {
+for (const spdy of [false, true]) {
+t.test(`--workers 2${spdy ? ' --listen-spdy' : ''}: two uWS apps in worker threads serve one port`, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-workers-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, content: string | Buffer) => (writeFileSync(join(dir, name), content), join(dir, name));
@@ -64,7 +65,7 @@ t.test('--workers 2: two uWS apps in worker threads serve one port', async (t) =
     contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
   }));
   const gateway = await startCommand(
-    ['gateway', '--listen', '127.0.0.1:0', '--kubeconfig', kubeconfig, '--auth', 'none', '--provider-insecure', '--workers', '2'],
+    ['gateway', '--listen', '127.0.0.1:0', '--kubeconfig', kubeconfig, '--auth', 'none', '--provider-insecure', '--workers', '2', ...(spdy ? ['--listen-spdy'] : [])],
     'gateway workers listening',
   );
   t.teardown(() => gateway.kill());
@@ -78,10 +79,13 @@ t.test('--workers 2: two uWS apps in worker threads serve one port', async (t) =
   );
   t.same(new Set(answers), new Set([404]), 'every connection is served (a 404 Status for a missing machine)');
   t.equal(gateway.logs.filter((l) => l.includes('"msg":"gateway listening"')).length, 2, 'both workers listen');
+  // With --listen-spdy the first worker's front relays to both workers' private apps.
+  if (spdy) t.ok(gateway.logs.some((l) => l.includes('"msg":"gateway listening"') && l.includes('"privatePort"')), 'the second worker listens privately');
   gateway.process.kill('SIGTERM');
   const code = await new Promise((resolve) => gateway.process.once('exit', resolve));
   t.equal(code, 0, 'SIGTERM stops all workers and exits');
 });
+}
 
 t.test('duration flags take Go durations, zero included, and refuse anything else', async (t) => {
   const parse = (...flags: string[]) => parseGatewayArgs(['--provider-insecure', ...flags]).config;

@@ -1,14 +1,14 @@
 // `ironcore-console gateway`: serves the exec endpoint. With --workers N, N uWS apps in worker
 // threads share the port (the kernel spreads connections over them).
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { parseDuration } from '../../client/duration.js';
 import { auditTroubleLogger, openAuditLog } from '../../gateway/audit-log.js';
+import { newFrontKey } from '../../gateway/front-key.js';
+import type { PrivateAddress } from '../../gateway/private-app.js';
 import { runGateway, type BoundListener, type GatewayConfig } from '../../gateway/run.js';
 import { createLogger } from '../logger.js';
 import { PORT_FILE_FORMAT, writePortFile } from '../port-file.js';
@@ -22,7 +22,7 @@ const HELP = `usage: ironcore-console gateway [options]
                             channel.k8s.io), straight from uWS; SPDY/3.1 clients (kubectl before
                             1.30, kubectl ironcore) get a 400 Status there unless --listen-spdy
   --listen-spdy             also serve SPDY/3.1 exec (POST or GET) on --listen, through a node:http
-                            front that serves SPDY and relays websockets to uWS on a private socket
+                            front that serves SPDY and relays websockets to uWS on a private port
                             (one URL for every client; websocket opens/s and bulk output cost more,
                             see bench/README.md). --requestheader-listen and --client-cert-listen
                             always serve both
@@ -222,30 +222,28 @@ export async function run(argv: string[]): Promise<void> {
  * Starts the workers on one port. uSockets shares a port between apps only when it was asked
  * for by number, so port 0 is first resolved to a free port here. Node's listeners cannot share
  * a port across threads: the first worker runs the node:tls relay listeners, and in split mode
- * the front of the public port, which spreads websockets over every worker's private socket.
+ * the front of the public port, which spreads websockets over every worker's private app.
  */
 async function startWorkers(config: GatewayConfig, count: number, logger: Logger): Promise<{ stop: () => Promise<void>; listeners: BoundListener[] }> {
   const port = config.port || (await freePort(config.host));
-  const socketDir = config.listenMode === 'split' ? mkdtempSync(join(tmpdir(), 'ironcore-console-workers-')) : undefined;
-  const socketOf = (index: number) => join(socketDir!, `worker-${index}.sock`);
+  const frontKey = config.listenMode === 'split' ? newFrontKey() : undefined;
   // The workers hand their audit lines here: one writer owns (and rotates) the file.
   const audit = config.auditLog && openAuditLog(config.auditLog, auditTroubleLogger(logger));
-  const start = (index: number, port: number) =>
+  const start = (index: number, front?: PrivateAddress[]) =>
     new Promise<{ worker: Worker; listeners: BoundListener[] }>((resolve, reject) => {
       const { requestHeader, clientCertificates, ...shared } = config;
-      const threadSockets = socketDir && {
-        worker: { socketPath: socketOf(index), ...(index === 0 && { front: Array.from({ length: count }, (_, i) => socketOf(i)) }) },
-      };
-      const workerConfig = index === 0 ? { ...config, port, ...threadSockets } : { ...shared, port, ...threadSockets };
+      const threadFront = frontKey && { worker: { frontKey, ...(front && { front }) } };
+      const workerConfig = index === 0 ? { ...config, port, ...threadFront } : { ...shared, port, ...threadFront };
       const worker = new Worker(new URL('../gateway-worker.js', import.meta.url), { workerData: { index, config: workerConfig } });
       worker.once('message', (message: { listeners: BoundListener[] }) => resolve({ worker, listeners: message.listeners }));
       if (audit) worker.on('message', (message: { audit?: string }) => message.audit && audit.write(message.audit));
       worker.once('error', reject);
       worker.once('exit', (code) => code !== 0 && logger.error({ worker: index, code }, 'gateway worker exited'));
     });
-  // Worker 0 last: its front relays to the others' sockets from its first connection on.
-  const others = await Promise.all(Array.from({ length: count - 1 }, (_, i) => start(i + 1, port)));
-  const all = [await start(0, port), ...others];
+  // Worker 0 last: its front relays to the others' private apps from its first connection on.
+  const others = await Promise.all(Array.from({ length: count - 1 }, (_, i) => start(i + 1)));
+  const privateApps = frontKey ? others.map(({ listeners }) => ({ port: listeners.find((listener) => listener.name === 'private')!.port, key: frontKey })) : undefined;
+  const all = [await start(0, privateApps), ...others];
   logger.info({ workers: count, port }, 'gateway workers listening');
   return {
     listeners: all[0]!.listeners,
@@ -255,7 +253,6 @@ async function startWorkers(config: GatewayConfig, count: number, logger: Logger
         worker.postMessage('stop');
       })));
       audit?.close();
-      if (socketDir) rmSync(socketDir, { recursive: true, force: true });
     },
   };
 }
