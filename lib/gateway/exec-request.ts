@@ -33,7 +33,12 @@ export interface ExecRequest extends ExecQuery {
   machine: string;
   /** The negotiated channel protocol (websocket subprotocol or X-Stream-Protocol-Version). */
   protocol: string;
-  origin: string;
+  /**
+   * The Origin of a request a web page could have made, '' otherwise: a page cannot set
+   * Authorization on a websocket, so a request with a bearer header is a program's, whose own
+   * Origin (Python's websocket-client sends one) says nothing about a page.
+   */
+  browserOrigin: string;
   host: string;
   userAgent: string;
   /** kubectl's own request headers (KEP-859), for the session log. */
@@ -138,7 +143,7 @@ function readCommon(head: RequestHead): Omit<ExecRequest, 'protocol'> {
     namespace: head.namespace,
     machine: head.machine,
     ...query,
-    origin: head.header('origin'),
+    browserOrigin: token ? '' : head.header('origin'),
     host: head.header('host'),
     userAgent: head.header('user-agent'),
     kubectlCommand: head.header('kubectl-command'),

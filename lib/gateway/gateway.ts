@@ -130,10 +130,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   function checkOrigin(request: ExecRequest): void {
-    if (!request.origin) return; // not a browser
+    if (!request.browserOrigin) return; // not a browser
     const allowed = settings.allowedOrigins ?? [`https://${request.host}`, `http://${request.host}`];
-    if (!allowed.includes(request.origin)) {
-      throw new StatusError(403, `origin ${JSON.stringify(request.origin)} is not allowed to open consoles`);
+    if (!allowed.includes(request.browserOrigin)) {
+      throw new StatusError(403, `origin ${JSON.stringify(request.browserOrigin)} is not allowed to open consoles`);
     }
   }
 

@@ -89,7 +89,7 @@ t.test('errors before the upgrade are Kubernetes Status responses', async (t) =>
     ['no channel subprotocol', () => connect(stack, 'default', 'm1', { token: ALICE, protocols: ['chat'] }), 400, /no supported subprotocol/],
     ['bad query value', () => connect(stack, 'default', 'm1', { token: ALICE, query: 'tty=maybe' }), 400, /query parameter tty must be true, false, 1 or 0/],
     ['bad replay offset', () => connect(stack, 'default', 'm1', { token: ALICE, query: 'replayFrom=-1' }), 400, /query parameter replayFrom must be a console output offset/],
-    ['foreign origin', () => connect(stack, 'default', 'm1', { token: ALICE, headers: { origin: 'https://evil.example' } }), 403, /origin "https:\/\/evil.example" is not allowed/],
+    ['foreign origin (a browser: the token in the subprotocol)', () => connect(stack, 'default', 'm1', { token: ALICE, bearerSubprotocol: true, headers: { origin: 'https://evil.example' } }), 403, /origin "https:\/\/evil.example" is not allowed/],
   ];
   for (const [name, open, code, message] of cases) {
     const { code: got, status } = await refusal(open());

@@ -96,10 +96,18 @@ t.test('X-Remote-User and other front-proxy or impersonation headers are ignored
 
 t.test('browsers from a foreign Origin are refused; the gateway\'s own origin is served', async (t) => {
   for (const origin of ['https://evil.example', 'null', `https://127.0.0.1:${world.gateway.port}.evil.example`, `http://127.0.0.1:${world.gateway.port + 1}`]) {
-    const { code, status } = await refused(world.gateway, 'default', 'echo', { token: ALICE, headers: { origin } });
+    // A browser sends its token in the subprotocol: a page cannot set Authorization.
+    const { code, status } = await refused(world.gateway, 'default', 'echo', { token: ALICE, bearerSubprotocol: true, headers: { origin } });
     t.equal(code, 403, `Origin ${origin}: 403`);
     t.match(status.message, /is not allowed to open consoles/);
   }
+  // A program with its token in the Authorization header may send an Origin of its own
+  // (Python's websocket-client does): no page could have made that request.
+  const program = await ConsoleClient.open(world.gateway, 'default', 'echo', { token: ALICE, headers: { origin: 'http://python-client.example' } });
+  await program.echo(CONSOLE_MARKER);
+  t.pass('a bearer header with a foreign Origin gets a console');
+  program.ws.close();
+  await program.closed;
   const own = await ConsoleClient.open(world.gateway, 'default', 'echo', { token: ALICE, bearerSubprotocol: true, headers: { origin: `https://127.0.0.1:${world.gateway.port}` } });
   await own.echo(CONSOLE_MARKER);
   t.pass('the gateway\'s own origin, with the bearer subprotocol as a browser sends it, gets a console');
