@@ -46,6 +46,8 @@ export interface KubeGatewayOptions {
   limits?: SessionLimitOptions;
   audit?: AuditSink;
   maxBytesPerSecond?: number;
+  /** Each session's receive window toward its provider (default 1 MiB): the output a provider may send ahead of the client. */
+  streamWindowBytes?: number;
   logger: Logger;
 }
 
@@ -74,7 +76,7 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
   if (options.auth === 'none') {
     options.logger.warn('authentication and authorization are OFF (--auth=none): anyone who reaches this gateway can open any console. Development only.');
   }
-  const limits = { window: DEFAULT_STREAM_WINDOW, stdinHoldBytes: 1 << 20 };
+  const limits = { window: options.streamWindowBytes ?? DEFAULT_STREAM_WINDOW, stdinHoldBytes: 1 << 20 };
   const upstream = createUpstream(options, limits);
   const authorizer = options.auth === 'none' ? allowAllAuthorizer : subjectAccessAuthorizer(reviews, { allowGetVerb: options.allowGetVerb });
   const resolver: MachineResolver = {
