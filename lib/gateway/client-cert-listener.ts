@@ -6,6 +6,7 @@
 // to the uWS app that trusts them (websockets, everything else).
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { silentLogger } from '../link/index.js';
 import { failureStatus } from '../protocol/index.js';
 import type { Gateway } from './gateway.js';
 import { listenHttpFront, withoutRemoteHeaders, type IdentityPolicy } from './http-front.js';
@@ -18,7 +19,8 @@ export interface ClientCertListenerOptions {
   cert: Buffer;
   /** The CA that signs users' client certificates (kube-apiserver's --client-ca-file). */
   clientCa: Buffer;
-  logger: Logger;
+  /** TLS failures; default silent. */
+  logger?: Logger;
 }
 
 export interface ClientCertListener {
@@ -52,7 +54,7 @@ export async function listenClientCertificates(gateway: Gateway, options: Client
     port: options.port,
     tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true },
     identity: certificateIdentity,
-    logger: options.logger,
+    logger: options.logger ?? silentLogger,
   });
   return {
     port: front.port,

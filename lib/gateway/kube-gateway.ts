@@ -4,7 +4,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { AuthReviews, KubeClient, MachineLookup, MachinePoolCache, type AuthReviewsOptions, type KubeConfig } from '../kube/index.js';
-import { DEFAULT_STREAM_WINDOW } from '../link/index.js';
+import { DEFAULT_STREAM_WINDOW, silentLogger } from '../link/index.js';
 import {
   allowAllAuthorizer,
   anonymousAuthenticator,
@@ -46,7 +46,8 @@ export interface KubeGatewayOptions {
   limits?: SessionLimitOptions;
   audit?: AuditSink;
   maxBytesPerSecond?: number;
-  logger: Logger;
+  /** The gateway's, the API client's and the links' lines (pino); default silent. */
+  logger?: Logger;
 }
 
 export type UpstreamMode = 'link' | 'websocket' | 'spdy';
@@ -63,8 +64,9 @@ export interface KubeGateway {
 }
 
 export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
-  const client = new KubeClient(options.kube, { log: options.logger });
-  const pools = new MachinePoolCache(client, { log: options.logger }).start();
+  const logger = options.logger ?? silentLogger;
+  const client = new KubeClient(options.kube, { log: logger });
+  const pools = new MachinePoolCache(client, { log: logger }).start();
   const lookup = new MachineLookup(client, {
     pools,
     machineTtlMs: options.machineCacheTtlMs ?? 2000,
@@ -72,10 +74,10 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
   });
   const reviews = new AuthReviews(client, options.reviews);
   if (options.auth === 'none') {
-    options.logger.warn('authentication and authorization are OFF (--auth=none): anyone who reaches this gateway can open any console. Development only.');
+    logger.warn('authentication and authorization are OFF (--auth=none): anyone who reaches this gateway can open any console. Development only.');
   }
   const limits = { window: DEFAULT_STREAM_WINDOW, stdinHoldBytes: 1 << 20 };
-  const upstream = createUpstream(options, limits);
+  const upstream = createUpstream(options, logger, limits);
   const authorizer = options.auth === 'none' ? allowAllAuthorizer : subjectAccessAuthorizer(reviews, { allowGetVerb: options.allowGetVerb });
   const resolver: MachineResolver = {
     resolve: (namespace, machine) => lookup.resolve(namespace, machine).catch((error: unknown) => Promise.reject(lookupFailureForCaller(error))),
@@ -83,7 +85,7 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
     list: (namespace) => lookup.list(namespace).catch((error: unknown) => Promise.reject(lookupFailureForCaller(error))),
   };
   const shared = {
-    lookup: resolver, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins,
+    lookup: resolver, authorizer, upstream, logger, allowedOrigins: options.allowedOrigins,
     idleTimeoutSeconds: options.idleTimeoutSeconds, ready: () => pools.synced,
     // One process, one set of limits and one audit trail, whichever listener a session came in by.
     limits: new SessionLimits(options.limits), audit: options.audit, maxBytesPerSecond: options.maxBytesPerSecond,
@@ -103,7 +105,7 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
   };
 }
 
-function createUpstream(options: KubeGatewayOptions, limits: { window: number; stdinHoldBytes: number }): Upstream {
+function createUpstream(options: KubeGatewayOptions, logger: Logger, limits: { window: number; stdinHoldBytes: number }): Upstream {
   switch (options.upstream ?? 'link') {
     case 'websocket':
       return new WebsocketUpstream({ tls: options.providerTls, ...limits });
@@ -116,7 +118,7 @@ function createUpstream(options: KubeGatewayOptions, limits: { window: number; s
         connectTimeoutMs: 5000,
         pingIntervalMs: 10_000,
         pingTimeoutMs: 30_000,
-        logger: options.logger,
+        logger,
         ...limits,
       });
   }

@@ -2,6 +2,7 @@
 // the listening app, and graceful shutdown.
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { silentLogger } from '../link/index.js';
 import { loadInCluster, loadKubeconfig, type KubeConfig } from '../kube/index.js';
 import type { AuditSink } from './audit.js';
 import { auditTroubleLogger, openAuditLog, type AuditLogOptions } from './audit-log.js';
@@ -61,7 +62,7 @@ export interface RunningGateway {
  * `audit` replaces the file config.auditLog names: worker threads pass one that hands their
  * lines to the main thread, so one writer owns (and rotates) the file.
  */
-export async function runGateway(config: GatewayConfig, logger: Logger, audit?: AuditSink): Promise<RunningGateway> {
+export async function runGateway(config: GatewayConfig, logger: Logger = silentLogger, audit?: AuditSink): Promise<RunningGateway> {
   const kube: KubeConfig = config.kubeconfig ? loadKubeconfig(config.kubeconfig) : loadInCluster();
   const auditLog = audit || !config.auditLog ? undefined : openAuditLog(config.auditLog, auditTroubleLogger(logger));
   const kubeGateway = createKubeGateway({
