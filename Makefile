@@ -31,7 +31,7 @@ build: $(TSC_STAMP) $(PAGE)
 $(TSC_STAMP): $(TS_SOURCES) $(GENERATED) $(NPM_STAMP)
 	npx tsc -p .
 	@mkdir -p dist/lib/protocol/generated
-	cp lib/protocol/generated/console.js dist/lib/protocol/generated/console.js
+	cp lib/protocol/generated/console.js lib/protocol/generated/console.d.ts dist/lib/protocol/generated/
 	@touch $@
 
 # The browser console page: esbuild bundles lib/web/page into dist/web with hashed names.

@@ -1,8 +1,9 @@
 // lib/gateway: the exec endpoint on uWebSockets.js. createGateway builds handlers any uWS app
 // can mount, with pluggable lookup, authentication and authorization; listenGateway serves
 // them; LinkPool (default) and the websocket upstream carry sessions to providers.
-export { createGateway, type Gateway, type GatewayOptions, type MachineResolver } from './gateway.js';
-export { createKubeGateway, type KubeGateway, type KubeGatewayOptions, type UpstreamMode } from './kube-gateway.js';
+export { createGateway, type Gateway, type GatewayOptions, type MachineResolver, type MountOptions } from './gateway.js';
+export { createKubeGateway, type KubeGateway, type KubeGatewayOptions } from './kube-gateway.js';
+export { createUpstream, type UpstreamMode, type UpstreamOptions } from './create-upstream.js';
 export { runGateway, type GatewayConfig, type RunningGateway } from './run.js';
 export { listenFrontProxy, type FrontProxyListener, type FrontProxyOptions } from './front-proxy.js';
 export { listenClientCertificates, type ClientCertListener, type ClientCertListenerOptions } from './client-cert-listener.js';
@@ -22,4 +23,4 @@ export { LinkPool, type LinkPoolOptions } from './upstream/link-pool.js';
 export { WebsocketUpstream, type WebsocketUpstreamOptions } from './upstream/websocket-upstream.js';
 export { SpdyUpstream, type SpdyUpstreamOptions } from './upstream/spdy-upstream.js';
 export type { Upstream, UpstreamStream, ProviderTarget } from './upstream/upstream.js';
-export { loadUws } from './uws.js';
+export { loadUws, type UWS } from './uws.js';

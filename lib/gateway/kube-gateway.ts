@@ -4,7 +4,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { AuthReviews, KubeClient, MachineLookup, MachinePoolCache, type AuthReviewsOptions, type KubeConfig } from '../kube/index.js';
-import { DEFAULT_STREAM_WINDOW, silentLogger } from '../link/index.js';
+import { silentLogger } from '../link/index.js';
 import {
   allowAllAuthorizer,
   anonymousAuthenticator,
@@ -16,10 +16,7 @@ import type { AuditSink } from './audit.js';
 import { createGateway, type Gateway, type MachineResolver } from './gateway.js';
 import { SessionLimits, type SessionLimitOptions } from './limits.js';
 import { lookupFailureForCaller } from './lookup-failure.js';
-import { LinkPool } from './upstream/link-pool.js';
-import type { Upstream } from './upstream/upstream.js';
-import { SpdyUpstream } from './upstream/spdy-upstream.js';
-import { WebsocketUpstream } from './upstream/websocket-upstream.js';
+import { createUpstream, type UpstreamMode } from './create-upstream.js';
 
 export interface KubeGatewayOptions {
   kube: KubeConfig;
@@ -32,11 +29,7 @@ export interface KubeGatewayOptions {
   machineCacheTtlMs?: number;
   addressPreference?: string[];
   linksPerProvider?: number;
-  /**
-   * 'link' (default): pooled multiplexed links; 'websocket': one websocket per session (v5, else
-   * v4 and older: what IronCore's machinepoollet speaks); 'spdy': one SPDY/3.1 connection per
-   * session, POST, as ironcore-apiserver reaches the machinepoollet.
-   */
+  /** How sessions reach providers; default 'link' (UpstreamMode). */
   upstream?: UpstreamMode;
   allowedOrigins?: string[];
   /** Seconds of client silence before the gateway pings (GatewayOptions.idleTimeoutSeconds). */
@@ -49,8 +42,6 @@ export interface KubeGatewayOptions {
   /** The gateway's, the API client's and the links' lines (pino); default silent. */
   logger?: Logger;
 }
-
-export type UpstreamMode = 'link' | 'websocket' | 'spdy';
 
 export interface KubeGateway {
   gateway: Gateway;
@@ -76,8 +67,12 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
   if (options.auth === 'none') {
     logger.warn('authentication and authorization are OFF (--auth=none): anyone who reaches this gateway can open any console. Development only.');
   }
-  const limits = { window: DEFAULT_STREAM_WINDOW, stdinHoldBytes: 1 << 20 };
-  const upstream = createUpstream(options, logger, limits);
+  const upstream = createUpstream({
+    tls: options.providerTls,
+    ...(options.upstream && { mode: options.upstream }),
+    ...(options.linksPerProvider && { linksPerProvider: options.linksPerProvider }),
+    logger,
+  });
   const authorizer = options.auth === 'none' ? allowAllAuthorizer : subjectAccessAuthorizer(reviews, { allowGetVerb: options.allowGetVerb });
   const resolver: MachineResolver = {
     resolve: (namespace, machine) => lookup.resolve(namespace, machine).catch((error: unknown) => Promise.reject(lookupFailureForCaller(error))),
@@ -103,23 +98,4 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
       client.close();
     },
   };
-}
-
-function createUpstream(options: KubeGatewayOptions, logger: Logger, limits: { window: number; stdinHoldBytes: number }): Upstream {
-  switch (options.upstream ?? 'link') {
-    case 'websocket':
-      return new WebsocketUpstream({ tls: options.providerTls, ...limits });
-    case 'spdy':
-      return new SpdyUpstream({ tls: options.providerTls, ...limits });
-    case 'link':
-      return new LinkPool({
-        tls: options.providerTls,
-        linksPerProvider: options.linksPerProvider ?? 2,
-        connectTimeoutMs: 5000,
-        pingIntervalMs: 10_000,
-        pingTimeoutMs: 30_000,
-        logger,
-        ...limits,
-      });
-  }
 }

@@ -9,7 +9,8 @@ import { auditTroubleLogger, openAuditLog, type AuditLogOptions } from './audit-
 import { listenClientCertificates } from './client-cert-listener.js';
 import { listenFrontProxy } from './front-proxy.js';
 import type { Gateway } from './gateway.js';
-import { createKubeGateway, type KubeGatewayOptions, type UpstreamMode } from './kube-gateway.js';
+import type { UpstreamMode } from './create-upstream.js';
+import { createKubeGateway, type KubeGatewayOptions } from './kube-gateway.js';
 import { listenGateway, type GatewayServer, type GatewayTlsFiles, type PublicListenerMode } from './server.js';
 
 /** Everything a gateway process needs; plain data, so it can be handed to worker threads. */

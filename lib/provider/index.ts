@@ -17,8 +17,12 @@
 export * from './backend.js';
 export * from './backends/index.js';
 export {
+  createProviderHandler,
   createProviderServer,
+  type ClientCertificatePolicy,
   type MachinePoolAuthorization,
+  type ProviderHandler,
+  type ProviderHandlerOptions,
   type ProviderServer,
   type ProviderServerOptions,
   type ProviderTlsOptions,
