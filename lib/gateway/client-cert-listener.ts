@@ -12,6 +12,7 @@ import type { Gateway } from './gateway.js';
 import { listenHttpFront, withoutRemoteHeaders, type IdentityPolicy } from './http-front.js';
 import { listenPrivateApp } from './private-app.js';
 
+/** The client-certificate listener's address, certificate and the CA of its users' certificates. */
 export interface ClientCertListenerOptions {
   host: string;
   port: number;
@@ -23,8 +24,11 @@ export interface ClientCertListenerOptions {
   logger?: Logger;
 }
 
+/** A listening client-certificate listener. */
 export interface ClientCertListener {
+  /** The bound port. */
   readonly port: number;
+  /** Stops listening and ends its connections. */
   close(): Promise<void>;
 }
 
@@ -47,6 +51,7 @@ const certificateIdentity: IdentityPolicy = {
   },
 };
 
+/** Serves `gateway` (createKubeGateway's relayedIdentityGateway) to users with client certificates: CN the user, O the groups. */
 export async function listenClientCertificates(gateway: Gateway, options: ClientCertListenerOptions): Promise<ClientCertListener> {
   const app = await listenPrivateApp(gateway, 'client-cert');
   const front = await listenHttpFront(gateway, [app], {

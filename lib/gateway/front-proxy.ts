@@ -11,6 +11,7 @@ import type { Gateway } from './gateway.js';
 import { asSent, listenHttpFront, type IdentityPolicy } from './http-front.js';
 import { listenPrivateApp } from './private-app.js';
 
+/** The front-proxy listener's address, certificate and the front proxy it trusts. */
 export interface FrontProxyOptions {
   host: string;
   port: number;
@@ -24,11 +25,15 @@ export interface FrontProxyOptions {
   logger?: Logger;
 }
 
+/** A listening front-proxy listener. */
 export interface FrontProxyListener {
+  /** The bound port. */
   readonly port: number;
+  /** Stops listening and ends its connections. */
   close(): Promise<void>;
 }
 
+/** Serves `gateway` (createKubeGateway's relayedIdentityGateway) to kube-apiserver's front proxy. */
 export async function listenFrontProxy(gateway: Gateway, options: FrontProxyOptions): Promise<FrontProxyListener> {
   const logger = options.logger ?? silentLogger;
   const app = await listenPrivateApp(gateway, 'front-proxy');

@@ -25,7 +25,9 @@ import type { ProviderTarget, Upstream, UpstreamStream } from './upstream/upstre
 import type { UWS } from './uws.js';
 import { WebsocketClient } from './websocket-client.js';
 
+/** Where a machine's console is served: the provider that holds it. */
 export interface MachineResolver {
+  /** The provider serving `namespace`/`machine` (and its pool, for logs and audit); reject with a StatusError (404, 503) when there is none. */
   resolve(namespace: string, machine: string): Promise<ProviderTarget & { pool?: string }>;
   /** Forget a cached answer: the provider it named could not be reached. */
   invalidate?(namespace: string, machine: string): void;
@@ -33,10 +35,15 @@ export interface MachineResolver {
   list?(namespace: string): Promise<Machine[]>;
 }
 
+/** What a gateway is made of: who may open which console, where it is, how to get there. */
 export interface GatewayOptions {
+  /** Finds the provider for a machine. */
   lookup: MachineResolver;
+  /** Names the caller (bearer token from the header or the websocket subprotocol). */
   authenticator: Authenticator;
+  /** Decides whether the caller may open the console. */
   authorizer: Authorizer;
+  /** Carries sessions to providers (createUpstream). */
   upstream: Upstream;
   /** Where session and refusal lines go (pino); default silent. */
   logger?: Logger;
@@ -126,6 +133,23 @@ const DEFAULTS = {
   clientWatermark: 64 * 1024,
 };
 
+/**
+ * The exec endpoint as handlers to mount on any uWS app (Gateway.mountExec and its siblings).
+ *
+ * @example
+ * ```js
+ * import { createGateway, createUpstream, loadUws } from 'ironcore-console/gateway';
+ *
+ * const gateway = createGateway({
+ *   lookup: { resolve: async (namespace, machine) => ({ address: '10.0.0.7', port: 12319 }) },
+ *   authenticator, // yours: bearer token → user
+ *   authorizer, // yours: user × machine → allowed or a 403
+ *   upstream: createUpstream({ tls: { ca, cert, key } }),
+ * });
+ * const app = loadUws().App();
+ * gateway.mountExec(app, { prefix: '/consoles' });
+ * ```
+ */
 export function createGateway(options: GatewayOptions): Gateway {
   const settings = { ...DEFAULTS, ...withoutUndefined(options), logger: options.logger ?? silentLogger };
   const { logger, upstream } = settings;

@@ -1,6 +1,23 @@
-// lib/gateway: the exec endpoint on uWebSockets.js. createGateway builds handlers any uWS app
-// can mount, with pluggable lookup, authentication and authorization; listenGateway serves
-// them; LinkPool (default) and the websocket upstream carry sessions to providers.
+/**
+ * lib/gateway: the exec endpoint on uWebSockets.js. createGateway builds handlers any uWS app
+ * can mount, with pluggable lookup, authentication and authorization; listenGateway serves
+ * them; LinkPool (default) and the websocket upstream carry sessions to providers.
+ *
+ * @example
+ * ```js
+ * import { createGateway, createUpstream, loadUws } from 'ironcore-console/gateway';
+ *
+ * const gateway = createGateway({ lookup, authenticator, authorizer, upstream: createUpstream({ tls: { ca, cert, key } }) });
+ * const app = loadUws().App();
+ * app.get('/', (res) => res.end('my app'));
+ * gateway.mountExec(app, { prefix: '/consoles' }); // the exec endpoint
+ * gateway.mountOps(app, { prefix: '/consoles' }); // /healthz, /readyz, /metrics
+ * gateway.mountPage(app, { prefix: '/consoles' }); // the browser console at /consoles/console/
+ * app.listen('0.0.0.0', 8080, () => {});
+ * ```
+ *
+ * @module gateway
+ */
 export { createGateway, type Gateway, type GatewayOptions, type MachineResolver, type MountOptions } from './gateway.js';
 export { createKubeGateway, type KubeGateway, type KubeGatewayOptions } from './kube-gateway.js';
 export { createUpstream, type UpstreamMode, type UpstreamOptions } from './create-upstream.js';

@@ -18,7 +18,9 @@ import { SessionLimits, type SessionLimitOptions } from './limits.js';
 import { lookupFailureForCaller } from './lookup-failure.js';
 import { createUpstream, type UpstreamMode } from './create-upstream.js';
 
+/** A gateway that asks the Kubernetes API who may open which console and where it is. */
 export interface KubeGatewayOptions {
+  /** The API server and the gateway's credentials (loadKubeconfig, loadInCluster). */
   kube: KubeConfig;
   /** TLS to providers (CA and the gateway's client certificate), or false (dev only). */
   providerTls: ConnectionOptions | false;
@@ -43,7 +45,9 @@ export interface KubeGatewayOptions {
   logger?: Logger;
 }
 
+/** createKubeGateway's gateway and what it holds open. */
 export interface KubeGateway {
+  /** For the public listener: bearer tokens, TokenReview and SubjectAccessReview. */
   gateway: Gateway;
   /**
    * The same gateway for the listeners that relay a caller's identity in X-Remote-* headers
@@ -51,9 +55,21 @@ export interface KubeGateway {
    * listenFrontProxy and listenClientCertificates, never a public listener.
    */
   relayedIdentityGateway(): Gateway;
+  /** Closes the links, the pool watch and the API client. */
   close(): Promise<void>;
 }
 
+/**
+ * The gateway as a Kubernetes deployment runs it: Machines looked up through the API (pools
+ * from a watch cache), callers authenticated by TokenReview and authorized by
+ * SubjectAccessReview, sessions carried over pooled links.
+ *
+ * @example
+ * ```js
+ * const { gateway, close } = createKubeGateway({ kube: loadInCluster(), providerTls: { ca, cert, key }, auth: 'kube' });
+ * gateway.mountExec(app);
+ * ```
+ */
 export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
   const logger = options.logger ?? silentLogger;
   const client = new KubeClient(options.kube, { log: logger });

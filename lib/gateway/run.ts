@@ -51,7 +51,9 @@ export interface BoundListener {
   port: number;
 }
 
+/** A gateway process's listeners, as runGateway started them. */
 export interface RunningGateway {
+  /** The public listener. */
   server: GatewayServer;
   /** Every listener, once all of them listen. */
   listeners: BoundListener[];
@@ -60,7 +62,8 @@ export interface RunningGateway {
 }
 
 /**
- * `audit` replaces the file config.auditLog names: worker threads pass one that hands their
+ * Runs the whole gateway from plain data, as the `gateway` command does (without its signals:
+ * call `stop()` on SIGTERM). `audit` replaces the file config.auditLog names: worker threads pass one that hands their
  * lines to the main thread, so one writer owns (and rotates) the file.
  */
 export async function runGateway(config: GatewayConfig, logger: Logger = silentLogger, audit?: AuditSink): Promise<RunningGateway> {

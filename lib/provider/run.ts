@@ -11,7 +11,9 @@ import { createPtyBackend, createTcpSerialBackend, createUnixSerialBackend } fro
 import type { BackendConfig, ProviderAuthorizationConfig, ProviderConfig } from './config.js';
 import { createProviderServer, type MachinePoolAuthorization, type ProviderTlsOptions } from './server.js';
 
+/** A provider runProvider started. */
 export interface RunningProvider {
+  /** The bound address and port. */
   address: AddressInfo;
   /** Graceful stop: links and sessions get 503 "provider shutting down", then the server closes. */
   stop(): Promise<void>;

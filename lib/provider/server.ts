@@ -25,6 +25,7 @@ import { LinkHandler } from './link-handler.js';
 import { CallerRefusal, MachinePoolAuthorizer, certificateUser } from './machinepool-auth.js';
 import { SHUTTING_DOWN } from './session.js';
 
+/** The provider server's TLS: its certificate and which client certificates it trusts. */
 export interface ProviderTlsOptions {
   key: string | Buffer;
   cert: string | Buffer;
@@ -63,7 +64,11 @@ export interface ProviderHandlerOptions {
   backend: ConsoleBackend;
   /** Default: certificates required, any subject. */
   clientCertificates?: ClientCertificatePolicy;
-  /** Default: none, the per-machine endpoint serves every caller the certificate policy accepts. */
+  /**
+   * Default: none, the per-machine endpoint serves every caller the certificate policy accepts.
+   * With it, token callers come without a certificate: give the TLS server `requestCert: true,
+   * rejectUnauthorized: false` and cut a certificate that fails to verify (createProviderServer does).
+   */
   authorization?: MachinePoolAuthorization;
   /** Default 'shared'. */
   sharing?: SharingMode;
@@ -126,6 +131,7 @@ export interface ProviderServerOptions extends Omit<ProviderHandlerOptions, 'cli
  * ```
  */
 export interface ProviderServer {
+  /** Listens on `host` (default all interfaces) and `port` (0: the OS picks). */
   listen(port: number, host?: string): Promise<AddressInfo>;
   /** Stops accepting; graceful: sessions and links get 503 "provider shutting down" first. */
   close(graceful?: boolean): Promise<void>;
