@@ -122,16 +122,35 @@ t.test('the packed tarball installs into a fresh project and both examples serve
   t.match(await get(`${base}/consoles/console/`), { status: 200, body: /<title>Machine console/ }, 'the page bundle came in the package');
   t.equal((await get(`${base}/healthz`)).status, 404, 'nothing of the gateway outside its prefix');
 
-  const hello = await new Promise<string>((resolve, reject) => {
-    const req = httpsRequest(`https://127.0.0.1:${provider.port}/hello`, { ca: ca.cert, cert: gatewayCert.cert, key: gatewayCert.key }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk));
-      res.on('end', () => resolve(body));
+  const tls = { ca: ca.cert, cert: gatewayCert.cert, key: gatewayCert.key };
+  const providerGet = (path: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest(`https://127.0.0.1:${provider.port}${path}`, tls, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.once('error', reject);
+      req.end();
     });
-    req.once('error', reject);
-    req.end();
+  t.same(await providerGet('/hello'), { status: 200, body: 'hello from the pool host\n' }, "the provider's server keeps its own routes");
+  const plain = await providerGet('/apis/console.ironcore.dev/v1/link');
+  t.equal(plain.status, 400, 'handleRequest answers a link request that did not upgrade');
+  t.match(JSON.parse(plain.body), { kind: 'Status', code: 400, message: /needs an HTTP upgrade/ });
+
+  // The per-machine endpoint through handleUpgrade, as the machinepoollet's clients reach it.
+  const direct = new WebSocket(`wss://127.0.0.1:${provider.port}/apis/compute.ironcore.dev/namespaces/default/machines/echo-2/exec?stdin=true&tty=true`, ['v4.channel.k8s.io'], tls);
+  let directOutput = '';
+  direct.on('message', (data: Buffer) => (directOutput += data.subarray(1).toString('utf8')));
+  await once(direct, 'open');
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner in ${JSON.stringify(directOutput)}`)), STEP_MS);
+    const check = () => directOutput.includes('echo-2 ready') && (clearTimeout(timer), resolve());
+    direct.on('message', check);
+    check();
   });
-  t.equal(hello, 'hello from the pool host\n', "the provider's server keeps its own routes");
+  t.pass("the provider's per-machine endpoint serves the backend's console");
+  direct.close();
 
   const exec = (namespace: string, machine: string) =>
     `ws://127.0.0.1:${gateway.port}/consoles/apis/compute.ironcore.dev/v1alpha1/namespaces/${namespace}/machines/${machine}/exec?stdin=true&tty=true`;
