@@ -1,13 +1,13 @@
 // The provider's endpoints as an upgrade handler any node:http(s) server can call (as ws's
 // handleUpgrade), and the provider's own server built on it: one node:https server (node:http
 // for dev without TLS) that serves the multiplexed link and IEP-02's per-machine websocket
-// endpoint, both attaching sessions to the same consoles. Client certificates are required and verified against the configured
-// CA by default: a missing or untrusted certificate fails the TLS handshake; a trusted one
-// whose CN is not in allowedSubjects gets 403 with a Status body. With `authorization`, the
-// per-machine endpoint authorizes its callers as IronCore's machinepoollet does
-// (machinepool-auth.ts): a client may then connect without a certificate and bring a bearer
-// token instead (a certificate it presents must still verify), and allowedSubjects guards only
-// the link, which keeps demanding a verified certificate.
+// endpoint, both attaching sessions to the same consoles. Client certificates are required and
+// verified against the configured CA by default: a missing or untrusted certificate fails the
+// TLS handshake; a trusted one whose CN is not in allowedSubjects gets 403 with a Status body.
+// With `authorization`, the per-machine endpoint authorizes its callers as IronCore's
+// machinepoollet does (machinepool-auth.ts): a client may then connect without a certificate
+// and bring a bearer token instead (a certificate it presents must still verify), and
+// allowedSubjects guards only the link, which keeps demanding a verified certificate.
 import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
