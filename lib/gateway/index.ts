@@ -1,7 +1,9 @@
 /**
- * lib/gateway: the exec endpoint on uWebSockets.js. createGateway builds handlers any uWS app
- * can mount, with pluggable lookup, authentication and authorization; listenGateway serves
- * them; LinkPool (default) and the websocket upstream carry sessions to providers.
+ * lib/gateway: the exec endpoint on uWebSockets.js. createGateway builds the pieces any uWS app
+ * can mount under its own prefix (mountExec, mountOps, mountPage), with pluggable lookup,
+ * authentication and authorization; listenGateway serves them on a listener of their own;
+ * createUpstream picks how sessions reach providers (pooled links by default, a websocket or a
+ * SPDY connection per session); createKubeGateway is all of it as a Kubernetes deployment runs it.
  *
  * @example
  * ```js

@@ -3,7 +3,7 @@
 // for a year. Every answer carries a Content-Security-Policy that allows only this origin's
 // scripts, styles and websockets: the page has no inline code, so injected markup cannot run.
 import type { Logger } from 'pino';
-import type { UWS } from '../gateway/uws.js';
+import type * as UWS from 'uWebSockets.js';
 import { DEFAULT_BUNDLE_DIRECTORY, loadPageBundle, type PageFile } from './page-bundle.js';
 
 export const CONSOLE_PAGE_PATH = '/console/';
