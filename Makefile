@@ -9,7 +9,7 @@ PAGE_SOURCES := lib/web/build.mjs $(wildcard lib/web/page/*) $(shell find lib/pr
 TSC_STAMP := dist/.tsc-built
 PAGE := dist/web/index.html
 
-.PHONY: all build web test demo bench clean
+.PHONY: all build web test demo bench clean docs
 
 all: build
 
@@ -31,7 +31,7 @@ build: $(TSC_STAMP) $(PAGE)
 $(TSC_STAMP): $(TS_SOURCES) $(GENERATED) $(NPM_STAMP)
 	npx tsc -p .
 	@mkdir -p dist/lib/protocol/generated
-	cp lib/protocol/generated/console.js dist/lib/protocol/generated/console.js
+	cp lib/protocol/generated/console.js lib/protocol/generated/console.d.ts dist/lib/protocol/generated/
 	@touch $@
 
 # The browser console page: esbuild bundles lib/web/page into dist/web with hashed names.
@@ -39,6 +39,12 @@ web: $(PAGE)
 
 $(PAGE): $(PAGE_SOURCES) $(NPM_STAMP)
 	node lib/web/build.mjs
+
+# The API reference in docs/, one page per entry point, from the TSDoc comments (typedoc.json).
+# test/docs regenerates it and fails when the committed pages differ: run this and commit.
+docs: $(GENERATED) $(NPM_STAMP)
+	rm -rf docs
+	npx typedoc
 
 test: build
 	$(TAP) 'dist/test/**/*.test.js'

@@ -13,6 +13,10 @@ const HANDSHAKE_TIMEOUT_MS = 30_000;
 /** A refusal body is a small Status; more is not worth reading. */
 const MAX_REFUSAL_BODY = 64 * 1024;
 
+/**
+ * Opens the exec websocket at `url` (v5, else v4 channel protocol) with the connection's
+ * credentials; rejects with an ExecError whose message names `context`'s machine and gateway.
+ */
 export function connectExec(settings: ConnectionSettings, url: URL, context: FailureContext): Promise<ChannelSocket> {
   const headers: Record<string, string> = {};
   const token = currentToken(settings);

@@ -2,8 +2,10 @@
 // kind (the CLI turns it into an exit code) and a message that says what to do next.
 import { parseStatus } from '../protocol/index.js';
 
+/** What the user can do about a failure; the CLI maps each to an exit code. */
 export type FailureKind = 'usage' | 'auth' | 'notFound' | 'unreachable' | 'failure';
 
+/** A failure to open or keep a console, with its kind and a message that says what to do next. */
 export class ExecError extends Error {
   override name = 'ExecError';
   constructor(

@@ -21,8 +21,11 @@ import { INPUT_REFUSED_EXIT_CODE, SessionRole } from './session-role.js';
 import type { ConnectionSettings } from './settings.js';
 import { sizeOf, sizeSource } from './terminal-size.js';
 
+/** One console session, as `ironcore-console exec` runs it. */
 export interface ExecOptions {
+  /** Where and as whom (resolveConnection). */
   connection: ConnectionSettings;
+  /** The Machine in connection.namespace. */
   machine: string;
   /** Ask for a terminal (default: whether stdin is one). A terminal on stdin then goes raw. */
   tty?: boolean;
@@ -42,7 +45,9 @@ export interface ExecOptions {
   recordFile?: string;
   /** Connect again when the gateway goes away (default: with a terminal). */
   reconnect?: boolean;
+  /** Websocket ping interval, so idle proxies keep the connection. */
   keepaliveMs?: number;
+  /** The session's terminal; default process.stdin, stdout and stderr. */
   io?: SessionIo;
 }
 

@@ -20,10 +20,21 @@ export interface ConnectionOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Where and as whom to connect: the kubeconfig's cluster and user, with the namespace to use. */
 export interface ConnectionSettings extends KubeConfig {
   namespace: string;
 }
 
+/**
+ * The connection kubectl would use with these flags: the kubeconfig (KUBECONFIG, ~/.kube/config
+ * or `kubeconfig`), its current or the named context, each flag overriding it.
+ *
+ * @example
+ * ```js
+ * const connection = resolveConnection({ context: 'prod', namespace: 'default' });
+ * const exitCode = await runExec({ connection, machine: 'web-1' });
+ * ```
+ */
 export function resolveConnection(options: ConnectionOptions): ConnectionSettings {
   if (options.certificateAuthority && options.insecureSkipTlsVerify) {
     throw new ExecError('usage', '--certificate-authority and --insecure-skip-tls-verify exclude each other');

@@ -10,17 +10,47 @@ import type { Credentials } from './exec-request.js';
 
 export type { UserInfo };
 
+/**
+ * Who the caller is. Reject with `new StatusError(401, 'Unauthorized')` when there is no one: the
+ * gateway answers a bare 401, as kube-apiserver does.
+ *
+ * @example
+ * ```js
+ * const authenticator = {
+ *   async authenticate({ token }) {
+ *     const user = token && users.get(token);
+ *     if (!user) throw new StatusError(401, 'Unauthorized');
+ *     return user; // { username, groups? }
+ *   },
+ * };
+ * ```
+ */
 export interface Authenticator {
   /** Resolves the caller's identity; rejects with a StatusError 401 when there is none. */
   authenticate(credentials: Credentials): Promise<UserInfo>;
 }
 
+/** What an authorizer decides on: the console asked for, and the request's method. */
 export interface AccessRequest {
   namespace: string;
   machine: string;
   method: 'GET' | 'POST';
 }
 
+/**
+ * Whether an authenticated user may open a console (and, for the page's picker, list machines).
+ * Reject with a StatusError: 403 for a denial (its message reaches the caller), 500 when the
+ * decision could not be made.
+ *
+ * @example
+ * ```js
+ * const authorizer = {
+ *   async authorize(user, { namespace, machine }) {
+ *     if (!user.groups?.includes('operators')) throw new StatusError(403, `${user.username} may not open ${namespace}/${machine}`);
+ *   },
+ * };
+ * ```
+ */
 export interface Authorizer {
   /** Resolves when `user` may open the console; rejects with a StatusError 403 otherwise. */
   authorize(user: UserInfo, request: AccessRequest): Promise<void>;
@@ -117,6 +147,7 @@ export const anonymousAuthenticator: Authenticator = {
   },
 };
 
+/** Development only: every authenticated caller may open and list every console. */
 export const allowAllAuthorizer: Authorizer = {
   async authorize() {},
   async authorizeList() {},

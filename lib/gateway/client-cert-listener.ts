@@ -6,11 +6,13 @@
 // to the uWS app that trusts them (websockets, everything else).
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { silentLogger } from '../link/index.js';
 import { failureStatus } from '../protocol/index.js';
 import type { Gateway } from './gateway.js';
 import { listenHttpFront, withoutRemoteHeaders, type IdentityPolicy } from './http-front.js';
 import { listenPrivateApp } from './private-app.js';
 
+/** The client-certificate listener's address, certificate and the CA of its users' certificates. */
 export interface ClientCertListenerOptions {
   host: string;
   port: number;
@@ -18,11 +20,15 @@ export interface ClientCertListenerOptions {
   cert: Buffer;
   /** The CA that signs users' client certificates (kube-apiserver's --client-ca-file). */
   clientCa: Buffer;
-  logger: Logger;
+  /** TLS failures; default silent. */
+  logger?: Logger;
 }
 
+/** A listening client-certificate listener. */
 export interface ClientCertListener {
+  /** The bound port. */
   readonly port: number;
+  /** Stops listening and ends its connections. */
   close(): Promise<void>;
 }
 
@@ -45,6 +51,7 @@ const certificateIdentity: IdentityPolicy = {
   },
 };
 
+/** Serves `gateway` (createKubeGateway's relayedIdentityGateway) to users with client certificates: CN the user, O the groups. */
 export async function listenClientCertificates(gateway: Gateway, options: ClientCertListenerOptions): Promise<ClientCertListener> {
   const app = await listenPrivateApp(gateway);
   const front = await listenHttpFront(gateway, [app], {
@@ -52,7 +59,7 @@ export async function listenClientCertificates(gateway: Gateway, options: Client
     port: options.port,
     tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true },
     identity: certificateIdentity,
-    logger: options.logger,
+    logger: options.logger ?? silentLogger,
   });
   return {
     port: front.port,

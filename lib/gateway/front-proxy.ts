@@ -6,10 +6,12 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { silentLogger } from '../link/index.js';
 import type { Gateway } from './gateway.js';
 import { asSent, listenHttpFront, type IdentityPolicy } from './http-front.js';
 import { listenPrivateApp } from './private-app.js';
 
+/** The front-proxy listener's address, certificate and the front proxy it trusts. */
 export interface FrontProxyOptions {
   host: string;
   port: number;
@@ -19,21 +21,27 @@ export interface FrontProxyOptions {
   clientCa: Buffer;
   /** Accepted certificate common names (--requestheader-allowed-names); empty: any. */
   allowedNames: string[];
-  logger: Logger;
+  /** Refused front-proxy names and TLS failures; default silent. */
+  logger?: Logger;
 }
 
+/** A listening front-proxy listener. */
 export interface FrontProxyListener {
+  /** The bound port. */
   readonly port: number;
+  /** Stops listening and ends its connections. */
   close(): Promise<void>;
 }
 
+/** Serves `gateway` (createKubeGateway's relayedIdentityGateway) to kube-apiserver's front proxy. */
 export async function listenFrontProxy(gateway: Gateway, options: FrontProxyOptions): Promise<FrontProxyListener> {
+  const logger = options.logger ?? silentLogger;
   const app = await listenPrivateApp(gateway);
   const identity: IdentityPolicy = {
     admits(socket: Socket) {
       const name = (socket as TLSSocket).getPeerCertificate().subject?.CN;
       if (options.allowedNames.length === 0 || options.allowedNames.includes(String(name))) return true;
-      options.logger.warn({ name }, 'front proxy certificate name not allowed');
+      logger.warn({ name }, 'front proxy certificate name not allowed');
       return false;
     },
     // The front proxy authenticated the user and says who it is in X-Remote-*.
@@ -44,7 +52,7 @@ export async function listenFrontProxy(gateway: Gateway, options: FrontProxyOpti
     port: options.port,
     tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true },
     identity,
-    logger: options.logger,
+    logger,
   });
   return {
     port: front.port,

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Machine } from '../kube/index.js';
-import { refuseUpgrade } from '../link/index.js';
+import { refuseUpgrade, silentLogger } from '../link/index.js';
 import { GATEWAY_EXEC_ROUTE, StatusError, failureStatus, type ChannelProtocol, type Status } from '../protocol/index.js';
 import { acceptSpdyChannelPort, checkSpdyUpgrade, type SpdyChannelPort } from '../spdy/index.js';
 import { mountConsolePage } from '../web/index.js';
@@ -25,7 +25,9 @@ import type { ProviderTarget, Upstream, UpstreamStream } from './upstream/upstre
 import type { UWS } from './uws.js';
 import { WebsocketClient } from './websocket-client.js';
 
+/** Where a machine's console is served: the provider that holds it. */
 export interface MachineResolver {
+  /** The provider serving `namespace`/`machine` (and its pool, for logs and audit); reject with a StatusError (404, 503) when there is none. */
   resolve(namespace: string, machine: string): Promise<ProviderTarget & { pool?: string }>;
   /** Forget a cached answer: the provider it named could not be reached. */
   invalidate?(namespace: string, machine: string): void;
@@ -33,12 +35,18 @@ export interface MachineResolver {
   list?(namespace: string): Promise<Machine[]>;
 }
 
+/** What a gateway is made of: who may open which console, where it is, how to get there. */
 export interface GatewayOptions {
+  /** Finds the provider for a machine. */
   lookup: MachineResolver;
+  /** Names the caller (bearer token from the header or the websocket subprotocol). */
   authenticator: Authenticator;
+  /** Decides whether the caller may open the console. */
   authorizer: Authorizer;
+  /** Carries sessions to providers (createUpstream). */
   upstream: Upstream;
-  logger: Logger;
+  /** Where session and refusal lines go (pino); default silent. */
+  logger?: Logger;
   /** Origins browsers may connect from; by default only the gateway's own (Origin matches Host). */
   allowedOrigins?: string[];
   /** Time allowed for the provider to open the console. */
@@ -70,8 +78,41 @@ interface SocketData {
   client?: WebsocketClient;
 }
 
+/** Where a mount puts its routes on the embedder's app. */
+export interface MountOptions {
+  /**
+   * A path prefix for the routes, e.g. `/machine-consoles` (default none): the exec endpoint is
+   * then `{prefix}/apis/compute.ironcore.dev/v1alpha1/...`, the page `{prefix}/console/`. The
+   * page opens consoles beside itself, so mount it and the exec endpoint with the same prefix.
+   */
+  prefix?: string;
+}
+
+/**
+ * A gateway's routes, mounted piece by piece on any uWS app: the embedder's own routes and its
+ * own 404 stay its business.
+ *
+ * @example
+ * ```js
+ * const app = uws.App();
+ * app.get('/', (res) => res.end('my gateway'));
+ * gateway.mountExec(app, { prefix: '/machines' });
+ * gateway.mountOps(app, { prefix: '/machines' });
+ * gateway.mountPage(app, { prefix: '/machines' });
+ * app.listen('127.0.0.1', 8443, () => {});
+ * ```
+ */
 export interface Gateway {
-  /** Mounts the exec endpoint, the console page (/console/), /healthz, /readyz and /metrics on `app`. */
+  /** Mounts the exec endpoint: its websocket upgrade, and a 400 Status for a request that does not upgrade. */
+  mountExec(app: UWS.TemplatedApp, options?: MountOptions): void;
+  /** Mounts `/healthz`, `/readyz` (GatewayOptions.ready) and `/metrics` (Prometheus text). */
+  mountOps(app: UWS.TemplatedApp, options?: MountOptions): void;
+  /** Mounts the browser console at `/console/` and, when the lookup can list, the machine picker's list route. */
+  mountPage(app: UWS.TemplatedApp, options?: MountOptions): void;
+  /**
+   * Mounts every piece above without a prefix and answers every other path with a Kubernetes
+   * 404 Status: for an app that serves nothing but this gateway (listenGateway's).
+   */
   attach(app: UWS.TemplatedApp): void;
   /**
    * Serves a SPDY/3.1 exec upgrade that node:http parsed (uWS upgrades only websockets): `req`
@@ -92,8 +133,25 @@ const DEFAULTS = {
   clientWatermark: 64 * 1024,
 };
 
+/**
+ * The exec endpoint as handlers to mount on any uWS app (Gateway.mountExec and its siblings).
+ *
+ * @example
+ * ```js
+ * import { createGateway, createUpstream, loadUws } from 'ironcore-console/gateway';
+ *
+ * const gateway = createGateway({
+ *   lookup: { resolve: async (namespace, machine) => ({ address: '10.0.0.7', port: 12319 }) },
+ *   authenticator, // yours: bearer token → user
+ *   authorizer, // yours: user × machine → allowed or a 403
+ *   upstream: createUpstream({ tls: { ca, cert, key } }),
+ * });
+ * const app = loadUws().App();
+ * gateway.mountExec(app, { prefix: '/consoles' });
+ * ```
+ */
 export function createGateway(options: GatewayOptions): Gateway {
-  const settings = { ...DEFAULTS, ...withoutUndefined(options) };
+  const settings = { ...DEFAULTS, ...withoutUndefined(options), logger: options.logger ?? silentLogger };
   const { logger, upstream } = settings;
   const metrics = options.metrics ?? new GatewayMetrics();
   const sessions = new Set<GatewaySession>();
@@ -314,30 +372,50 @@ export function createGateway(options: GatewayOptions): Gateway {
     close: (ws) => ws.getUserData().session.clientClosed(),
   };
 
+  function mountExec(app: UWS.TemplatedApp, options?: MountOptions): void {
+    const route = routePrefix(options) + GATEWAY_EXEC_ROUTE;
+    app.ws<SocketData>(route, behavior);
+    app.any(route, (res) => {
+      writeStatus(res, failureStatus(400, 'exec requires an upgrade: a websocket (GET, Upgrade: websocket) with a channel.k8s.io subprotocol, or SPDY/3.1 (POST or GET, Upgrade: SPDY/3.1) where the listener serves it (gateway --listen-spdy, the front-proxy and client-certificate listeners)'));
+    });
+  }
+
+  function mountOps(app: UWS.TemplatedApp, options?: MountOptions): void {
+    const prefix = routePrefix(options);
+    app.get(`${prefix}/healthz`, (res) => void res.end('ok'));
+    app.get(`${prefix}/readyz`, (res) => {
+      if (!settings.ready || settings.ready()) res.end('ok');
+      else res.writeStatus('503 Service Unavailable').end('not ready: kubernetes API not synced');
+    });
+    app.get(`${prefix}/metrics`, (res) => {
+      res.writeHeader('Content-Type', 'text/plain; version=0.0.4').end(metrics.render(upstream.connections(), settings.limits));
+    });
+  }
+
+  function mountPage(app: UWS.TemplatedApp, options?: MountOptions): void {
+    const prefix = routePrefix(options);
+    mountConsolePage(app, { logger, prefix });
+    mountMachineList(app, settings, prefix);
+  }
+
+  function attach(app: UWS.TemplatedApp): void {
+    mountExec(app);
+    mountPage(app);
+    mountOps(app);
+    // uWS leaves a request no route matched without an answer: say 404 like the API does.
+    app.any('/*', (res) => writeStatus(res, failureStatus(404, 'the server could not find the requested resource')));
+  }
+
   return {
     metrics,
     serveSpdy,
     get sessions() {
       return sessions.size;
     },
-    attach(app) {
-      app.ws<SocketData>(GATEWAY_EXEC_ROUTE, behavior);
-      app.any(GATEWAY_EXEC_ROUTE, (res) => {
-        writeStatus(res, failureStatus(400, 'exec requires an upgrade: a websocket (GET, Upgrade: websocket) with a channel.k8s.io subprotocol, or SPDY/3.1 (POST or GET, Upgrade: SPDY/3.1) where the listener serves it (gateway --listen-spdy, the front-proxy and client-certificate listeners)'));
-      });
-      mountConsolePage(app, { logger });
-      mountMachineList(app, settings);
-      app.get('/healthz', (res) => void res.end('ok'));
-      app.get('/readyz', (res) => {
-        if (!settings.ready || settings.ready()) res.end('ok');
-        else res.writeStatus('503 Service Unavailable').end('not ready: kubernetes API not synced');
-      });
-      app.get('/metrics', (res) => {
-        res.writeHeader('Content-Type', 'text/plain; version=0.0.4').end(metrics.render(upstream.connections(), settings.limits));
-      });
-      // uWS leaves a request no route matched without an answer: say 404 like the API does.
-      app.any('/*', (res) => writeStatus(res, failureStatus(404, 'the server could not find the requested resource')));
-    },
+    mountExec,
+    mountOps,
+    mountPage,
+    attach,
     async drain(graceMs) {
       const deadline = Date.now() + graceMs;
       while (sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -345,6 +423,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       for (const session of [...sessions]) session.endWith(status);
     },
   };
+}
+
+/** A mount's prefix, checked: empty, or a path that starts with `/` and is not a uWS pattern. */
+function routePrefix(options: MountOptions | undefined): string {
+  const prefix = (options?.prefix ?? '').replace(/\/+$/, '');
+  if (prefix !== '' && !/^\/[A-Za-z0-9._~!$&'()+,;=@%/-]*$/.test(prefix)) {
+    throw new TypeError(`prefix ${JSON.stringify(options?.prefix)} must be a path that starts with / (no :parameters or *)`);
+  }
+  return prefix;
 }
 
 function withoutUndefined<T extends object>(value: T): T {

@@ -4,7 +4,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { AuthReviews, KubeClient, MachineLookup, MachinePoolCache, type AuthReviewsOptions, type KubeConfig } from '../kube/index.js';
-import { DEFAULT_STREAM_WINDOW } from '../link/index.js';
+import { silentLogger } from '../link/index.js';
 import {
   allowAllAuthorizer,
   anonymousAuthenticator,
@@ -16,12 +16,11 @@ import type { AuditSink } from './audit.js';
 import { createGateway, type Gateway, type MachineResolver } from './gateway.js';
 import { SessionLimits, type SessionLimitOptions } from './limits.js';
 import { lookupFailureForCaller } from './lookup-failure.js';
-import { LinkPool } from './upstream/link-pool.js';
-import type { Upstream } from './upstream/upstream.js';
-import { SpdyUpstream } from './upstream/spdy-upstream.js';
-import { WebsocketUpstream } from './upstream/websocket-upstream.js';
+import { createUpstream, type UpstreamMode } from './create-upstream.js';
 
+/** A gateway that asks the Kubernetes API who may open which console and where it is. */
 export interface KubeGatewayOptions {
+  /** The API server and the gateway's credentials (loadKubeconfig, loadInCluster). */
   kube: KubeConfig;
   /** TLS to providers (CA and the gateway's client certificate), or false (dev only). */
   providerTls: ConnectionOptions | false;
@@ -32,11 +31,7 @@ export interface KubeGatewayOptions {
   machineCacheTtlMs?: number;
   addressPreference?: string[];
   linksPerProvider?: number;
-  /**
-   * 'link' (default): pooled multiplexed links; 'websocket': one websocket per session (v5, else
-   * v4 and older: what IronCore's machinepoollet speaks); 'spdy': one SPDY/3.1 connection per
-   * session, POST, as ironcore-apiserver reaches the machinepoollet.
-   */
+  /** How sessions reach providers; default 'link' (UpstreamMode). */
   upstream?: UpstreamMode;
   allowedOrigins?: string[];
   /** Seconds of client silence before the gateway pings (GatewayOptions.idleTimeoutSeconds). */
@@ -48,12 +43,13 @@ export interface KubeGatewayOptions {
   maxBytesPerSecond?: number;
   /** Each session's receive window toward its provider (default 1 MiB): the output a provider may send ahead of the client. */
   streamWindowBytes?: number;
-  logger: Logger;
+  /** The gateway's, the API client's and the links' lines (pino); default silent. */
+  logger?: Logger;
 }
 
-export type UpstreamMode = 'link' | 'websocket' | 'spdy';
-
+/** createKubeGateway's gateway and what it holds open. */
 export interface KubeGateway {
+  /** For the public listener: bearer tokens, TokenReview and SubjectAccessReview. */
   gateway: Gateway;
   /**
    * The same gateway for the listeners that relay a caller's identity in X-Remote-* headers
@@ -61,12 +57,25 @@ export interface KubeGateway {
    * listenFrontProxy and listenClientCertificates, never a public listener.
    */
   relayedIdentityGateway(): Gateway;
+  /** Closes the links, the pool watch and the API client. */
   close(): Promise<void>;
 }
 
+/**
+ * The gateway as a Kubernetes deployment runs it: Machines looked up through the API (pools
+ * from a watch cache), callers authenticated by TokenReview and authorized by
+ * SubjectAccessReview, sessions carried over pooled links.
+ *
+ * @example
+ * ```js
+ * const { gateway, close } = createKubeGateway({ kube: loadInCluster(), providerTls: { ca, cert, key }, auth: 'kube' });
+ * gateway.mountExec(app);
+ * ```
+ */
 export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
-  const client = new KubeClient(options.kube, { log: options.logger });
-  const pools = new MachinePoolCache(client, { log: options.logger }).start();
+  const logger = options.logger ?? silentLogger;
+  const client = new KubeClient(options.kube, { log: logger });
+  const pools = new MachinePoolCache(client, { log: logger }).start();
   const lookup = new MachineLookup(client, {
     pools,
     machineTtlMs: options.machineCacheTtlMs ?? 2000,
@@ -74,10 +83,15 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
   });
   const reviews = new AuthReviews(client, options.reviews);
   if (options.auth === 'none') {
-    options.logger.warn('authentication and authorization are OFF (--auth=none): anyone who reaches this gateway can open any console. Development only.');
+    logger.warn('authentication and authorization are OFF (--auth=none): anyone who reaches this gateway can open any console. Development only.');
   }
-  const limits = { window: options.streamWindowBytes ?? DEFAULT_STREAM_WINDOW, stdinHoldBytes: 1 << 20 };
-  const upstream = createUpstream(options, limits);
+  const upstream = createUpstream({
+    tls: options.providerTls,
+    ...(options.upstream && { mode: options.upstream }),
+    ...(options.linksPerProvider && { linksPerProvider: options.linksPerProvider }),
+    ...(options.streamWindowBytes && { streamWindowBytes: options.streamWindowBytes }),
+    logger,
+  });
   const authorizer = options.auth === 'none' ? allowAllAuthorizer : subjectAccessAuthorizer(reviews, { allowGetVerb: options.allowGetVerb });
   const resolver: MachineResolver = {
     resolve: (namespace, machine) => lookup.resolve(namespace, machine).catch((error: unknown) => Promise.reject(lookupFailureForCaller(error))),
@@ -85,7 +99,7 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
     list: (namespace) => lookup.list(namespace).catch((error: unknown) => Promise.reject(lookupFailureForCaller(error))),
   };
   const shared = {
-    lookup: resolver, authorizer, upstream, logger: options.logger, allowedOrigins: options.allowedOrigins,
+    lookup: resolver, authorizer, upstream, logger, allowedOrigins: options.allowedOrigins,
     idleTimeoutSeconds: options.idleTimeoutSeconds, ready: () => pools.synced,
     // One process, one set of limits and one audit trail, whichever listener a session came in by.
     limits: new SessionLimits(options.limits), audit: options.audit, maxBytesPerSecond: options.maxBytesPerSecond,
@@ -103,23 +117,4 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
       client.close();
     },
   };
-}
-
-function createUpstream(options: KubeGatewayOptions, limits: { window: number; stdinHoldBytes: number }): Upstream {
-  switch (options.upstream ?? 'link') {
-    case 'websocket':
-      return new WebsocketUpstream({ tls: options.providerTls, ...limits });
-    case 'spdy':
-      return new SpdyUpstream({ tls: options.providerTls, ...limits });
-    case 'link':
-      return new LinkPool({
-        tls: options.providerTls,
-        linksPerProvider: options.linksPerProvider ?? 2,
-        connectTimeoutMs: 5000,
-        pingIntervalMs: 10_000,
-        pingTimeoutMs: 30_000,
-        logger: options.logger,
-        ...limits,
-      });
-  }
 }

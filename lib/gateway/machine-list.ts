@@ -30,12 +30,12 @@ export interface MachineListOptions {
   logger: Logger;
 }
 
-/** Mounts MACHINE_LIST_ROUTE on `app` when the lookup can list. */
-export function mountMachineList(app: UWS.TemplatedApp, options: MachineListOptions): void {
+/** Mounts MACHINE_LIST_ROUTE (after `prefix`) on `app` when the lookup can list. */
+export function mountMachineList(app: UWS.TemplatedApp, options: MachineListOptions, prefix = ''): void {
   const { lookup } = options;
   if (!lookup.list) return;
   const list = lookup.list.bind(lookup);
-  app.get(MACHINE_LIST_ROUTE, (res, req) => {
+  app.get(prefix + MACHINE_LIST_ROUTE, (res, req) => {
     // Everything from req now: it is gone after the first await.
     const namespace = req.getParameter(0);
     const token = bearerTokenOf(req.getHeader('authorization'));

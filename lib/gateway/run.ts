@@ -2,13 +2,15 @@
 // the listening app, and graceful shutdown.
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { silentLogger } from '../link/index.js';
 import { loadInCluster, loadKubeconfig, type KubeConfig } from '../kube/index.js';
 import type { AuditSink } from './audit.js';
 import { auditTroubleLogger, openAuditLog, type AuditLogOptions } from './audit-log.js';
 import { listenClientCertificates } from './client-cert-listener.js';
 import { listenFrontProxy } from './front-proxy.js';
 import type { Gateway } from './gateway.js';
-import { createKubeGateway, type KubeGatewayOptions, type UpstreamMode } from './kube-gateway.js';
+import type { UpstreamMode } from './create-upstream.js';
+import { createKubeGateway, type KubeGatewayOptions } from './kube-gateway.js';
 import { listenGateway, type GatewayServer, type GatewayTlsFiles, type ListenOptions, type PublicListenerMode } from './server.js';
 
 /** Everything a gateway process needs; plain data, so it can be handed to worker threads. */
@@ -49,7 +51,9 @@ export interface BoundListener {
   port: number;
 }
 
+/** A gateway process's listeners, as runGateway started them. */
 export interface RunningGateway {
+  /** The public listener. */
   server: GatewayServer;
   /** Every listener, once all of them listen. */
   listeners: BoundListener[];
@@ -58,10 +62,11 @@ export interface RunningGateway {
 }
 
 /**
- * `audit` replaces the file config.auditLog names: worker threads pass one that hands their
+ * Runs the whole gateway from plain data, as the `gateway` command does (without its signals:
+ * call `stop()` on SIGTERM). `audit` replaces the file config.auditLog names: worker threads pass one that hands their
  * lines to the main thread, so one writer owns (and rotates) the file.
  */
-export async function runGateway(config: GatewayConfig, logger: Logger, audit?: AuditSink): Promise<RunningGateway> {
+export async function runGateway(config: GatewayConfig, logger: Logger = silentLogger, audit?: AuditSink): Promise<RunningGateway> {
   const kube: KubeConfig = config.kubeconfig ? loadKubeconfig(config.kubeconfig) : loadInCluster();
   const auditLog = audit || !config.auditLog ? undefined : openAuditLog(config.auditLog, auditTroubleLogger(logger));
   const kubeGateway = createKubeGateway({

@@ -17,6 +17,7 @@ import { closeApp, loadUws, type UWS } from './uws.js';
 
 const CLOSE_DRAIN_MS = 1000;
 
+/** The listener's certificate files (PEM). */
 export interface GatewayTlsFiles {
   keyFile: string;
   certFile: string;
@@ -24,8 +25,10 @@ export interface GatewayTlsFiles {
   clientCaFile?: string;
 }
 
+/** 'websocket': uWS alone on the port; 'split': the node:http(s) front that also serves SPDY/3.1 (see the module comment). */
 export type PublicListenerMode = 'split' | 'websocket';
 
+/** Where and how listenGateway listens. */
 export interface ListenOptions {
   host: string;
   port: number;
@@ -46,12 +49,24 @@ export interface ListenOptions {
   mount?: (app: UWS.TemplatedApp) => void;
 }
 
+/** A gateway that listenGateway made listen. */
 export interface GatewayServer {
+  /** The bound port (the OS's choice for port 0). */
   readonly port: number;
   /** Stops accepting, waits up to `graceMs` for sessions to end, then ends them with 503. */
   shutdown(graceMs: number): Promise<void>;
 }
 
+/**
+ * Serves `gateway` on a uWS app of its own: the embedder's `mount` routes, then every piece of
+ * the gateway (Gateway.attach), on `host`:`port`.
+ *
+ * @example
+ * ```js
+ * const server = await listenGateway(gateway, { host: '0.0.0.0', port: 8443, tls: { keyFile, certFile } });
+ * process.once('SIGTERM', () => server.shutdown(25_000));
+ * ```
+ */
 export async function listenGateway(gateway: Gateway, options: ListenOptions): Promise<GatewayServer> {
   const { port, stopAccepting, closeApps } = (options.mode ?? 'websocket') === 'split' ? await listenSplit(gateway, options) : await listenUws(gateway, options);
   let closed = false;

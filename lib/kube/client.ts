@@ -7,6 +7,7 @@ import { KubeApiError, timeoutError, unreachableError } from './errors.js';
 import { readJson } from './response.js';
 import { startWatch, type WatchEvent, type WatchHandle } from './watch.js';
 
+/** Limits and defaults of a KubeClient. */
 export interface KubeClientOptions {
   /** Upper bound of concurrent connections to the API server. */
   maxSockets?: number;
@@ -19,12 +20,14 @@ export interface KubeClientOptions {
   log?: { debug(details: object, message: string): void };
 }
 
+/** Per call: a deadline and a way to give up. */
 export interface RequestOptions {
   timeoutMs?: number;
   /** Aborting rejects the call with the signal's reason. */
   signal?: AbortSignal;
 }
 
+/** Where a watch starts and how long it may last. */
 export interface WatchOptions {
   /** Start after this version, as returned by a LIST; events are then replayed from it. */
   resourceVersion?: string;
@@ -41,6 +44,17 @@ export interface WatchOptions {
 /** client-go's reflector: minWatchTimeout, and a timeout between it and twice it. */
 const MIN_WATCH_TIMEOUT_SECONDS = 300;
 
+/**
+ * A small REST client of the Kubernetes API: get, post and watch, over pooled keep-alive
+ * connections, failures as KubeApiError (the API's Status).
+ *
+ * @example
+ * ```js
+ * const client = new KubeClient(loadKubeconfig());
+ * const machine = await client.get('/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/web-1');
+ * client.close();
+ * ```
+ */
 export class KubeClient {
   readonly server: URL;
   private readonly agent: HttpAgent;

@@ -1,6 +1,7 @@
 // What a KubeClient needs to reach and authenticate to an API server, however it was loaded
 // (in-cluster service account, kubeconfig, or built by hand for tests and the dev stack).
 
+/** Where the API server is and how to authenticate to it. */
 export interface KubeConfig {
   /** Base URL of the API server, https:// or http://. */
   server: string;

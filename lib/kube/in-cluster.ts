@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import type { KubeConfig } from './config.js';
 import { fileTokenSource } from './token-file.js';
 
+/** Where Kubernetes mounts a pod's service account. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
+/** Where the service account is, for tests and unusual mounts. */
 export interface InClusterOptions {
   /** Where the service account is mounted. */
   dir?: string;
@@ -16,6 +18,7 @@ export interface InClusterOptions {
   tokenCacheMs?: number;
 }
 
+/** The API server and service account token of the pod this runs in (the token re-read as it rotates). */
 export function loadInCluster(options: InClusterOptions = {}): KubeConfig {
   const dir = options.dir ?? SERVICE_ACCOUNT_DIR;
   const env = options.env ?? process.env;

@@ -1,8 +1,21 @@
-// lib/kube: the gateway's view of the Kubernetes API. Loading a configuration (in-cluster,
-// kubeconfig, exec plugins), a small REST client with watches, the Machine → MachinePool →
-// address lookup with its pool cache, TokenReview/SubjectAccessReview with caching, the
-// Status error type the gateway answers with, and a stand-in API server for tests and the
-// dev stack.
+/**
+ * lib/kube: the gateway's view of the Kubernetes API. Loading a configuration (in-cluster,
+ * kubeconfig, exec plugins), a small REST client with watches, the Machine → MachinePool →
+ * address lookup with its pool cache, TokenReview/SubjectAccessReview with caching, the
+ * Status error type the gateway answers with, and a stand-in API server for tests and the
+ * dev stack.
+ *
+ * @example
+ * ```js
+ * import { KubeClient, MachineLookup, loadKubeconfig } from 'ironcore-console/kube';
+ *
+ * const client = new KubeClient(loadKubeconfig());
+ * const lookup = new MachineLookup(client);
+ * const { pool, address, port } = await lookup.resolve('default', 'web-1');
+ * ```
+ *
+ * @module kube
+ */
 export type { KubeConfig } from './config.js';
 export { loadInCluster, SERVICE_ACCOUNT_DIR, type InClusterOptions } from './in-cluster.js';
 export { loadKubeconfig, type KubeconfigOptions } from './kubeconfig.js';

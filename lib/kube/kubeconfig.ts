@@ -54,6 +54,7 @@ interface MergedKubeconfig {
   contexts: Map<string, Located<ContextEntry>>;
 }
 
+/** Which kubeconfig files and which context. */
 export interface KubeconfigOptions {
   /** Files to merge; default: KUBECONFIG split on ':', else ~/.kube/config. */
   paths?: string[];
@@ -63,6 +64,7 @@ export interface KubeconfigOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The cluster and credentials of a kubeconfig context, as kubectl reads them (exec plugins and token files included). */
 export function loadKubeconfig(options: KubeconfigOptions = {}): KubeConfig {
   const merged = mergeFiles(kubeconfigFiles(options));
   const contextName = options.context ?? merged.currentContext;

@@ -12,6 +12,7 @@ import type { MachinePoolCache } from './pool-cache.js';
 import { MACHINE_POOLS, MACHINES, resourcePath } from './resources.js';
 import type { Machine, MachinePool } from './types.js';
 
+/** Where a Machine's console is served: its pool's provider. */
 export interface MachineTarget {
   pool: string;
   address: string;
@@ -19,6 +20,7 @@ export interface MachineTarget {
   machineUID?: string;
 }
 
+/** How MachineLookup finds pools and picks their addresses. */
 export interface MachineLookupOptions {
   /** Watched pools; without it (or before it synced, or on a miss) pools are fetched by GET. */
   pools?: MachinePoolCache;
@@ -31,6 +33,7 @@ export interface MachineLookupOptions {
   timeoutMs?: number;
 }
 
+/** Machine → MachinePool → provider address, with concurrent lookups of one machine coalesced. */
 export class MachineLookup {
   private readonly machines = new CoalescingCache<string, Machine>();
   private readonly fetchedPools = new CoalescingCache<string, MachinePool>();

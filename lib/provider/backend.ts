@@ -7,12 +7,16 @@ export interface UserInfo {
   groups?: string[];
 }
 
+/** The console a session asks a backend for. */
 export interface OpenRequest {
   namespace: string;
   machine: string;
+  /** Whether the session asked for a terminal. */
   tty: boolean;
+  /** The client's terminal size, when it said. */
   cols?: number;
   rows?: number;
+  /** The caller, when the gateway or the provider's authorization named one. */
   user?: UserInfo;
 }
 
@@ -28,13 +32,18 @@ export interface ConsoleEnd {
  * signalled through onDrain. Handlers are set once by the one consumer of the stream.
  */
 export interface ConsoleStream {
+  /** Input for the console; false: buffer full, wait for onDrain. */
   write(chunk: Uint8Array): boolean;
   /** Half-close: no more input (stdin EOF). Output may continue. */
   end(): void;
+  /** The client's terminal changed size (terminals only). */
   resize?(cols: number, rows: number): void;
+  /** Stop delivering output until resume(): the readers are behind. */
   pause(): void;
   resume(): void;
+  /** Output; hold what comes before this is called. */
   onData(handler: (chunk: Buffer) => void): void;
+  /** Input may be written again after write() returned false. */
   onDrain(handler: () => void): void;
   /** Called once when the console ends; no data follows. */
   onEnd(handler: (end: ConsoleEnd) => void): void;
@@ -44,6 +53,20 @@ export interface ConsoleStream {
   close(): void;
 }
 
+/**
+ * Opens machines' consoles: what a pool provider implements (or takes from ./backends).
+ *
+ * @example
+ * ```js
+ * const backend = {
+ *   async open({ namespace, machine }) {
+ *     const path = `/run/consoles/${namespace}/${machine}.sock`;
+ *     if (!existsSync(path)) throw new NotFoundError(`${namespace}/${machine} has no console`);
+ *     return mySerialStream(path); // a ConsoleStream
+ *   },
+ * };
+ * ```
+ */
 export interface ConsoleBackend {
   /** Rejects with a ConsoleError (NotFound, Conflict, Forbidden, Unavailable) when it cannot. */
   open(request: OpenRequest): Promise<ConsoleStream>;

@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { DEFAULT_PROVIDER_PORT } from '../protocol/index.js';
 import type { SharingMode } from './console-registry.js';
 
+/** The config file with every key, its default and a comment: what `provider --help` prints. */
 export const PROVIDER_CONFIG_EXAMPLE = `listen: ":12319"                 # [host]:port; default ":12319" (all interfaces)
 tls:
   certFile: /etc/ironcore-console/tls.crt
@@ -35,11 +36,13 @@ scrollbackBytes: 65536           # 0 = no replay
 stallTimeoutSeconds: 30          # a viewer that reads nothing this long is closed
 lingerSeconds: 30                # shared: keep a console (and its scrollback) this long after its last session`;
 
+/** Which built-in backend opens the consoles (createUnixSerialBackend, createTcpSerialBackend, createPtyBackend). */
 export type BackendConfig =
   | { kind: 'unix-serial'; path: string }
   | { kind: 'tcp-serial'; address: string }
   | { kind: 'pty'; command?: string; args?: string[]; env?: Record<string, string>; cwd?: string };
 
+/** The config's `tls` section: PEM files, and the link's allowed certificate CNs. */
 export interface ProviderTlsFiles {
   certFile: string;
   keyFile: string;
@@ -47,12 +50,14 @@ export interface ProviderTlsFiles {
   allowedSubjects?: string[];
 }
 
+/** The config's `authorization` section (MachinePoolAuthorization from files). */
 export interface ProviderAuthorizationConfig {
   machinePool: string;
   /** kubeconfig undefined: in-cluster. */
   kube: { kubeconfig?: string; context?: string };
 }
 
+/** A checked provider config file (PROVIDER_CONFIG_EXAMPLE shows every key). */
 export interface ProviderConfig {
   /** host undefined: all interfaces. */
   listen: { host?: string; port: number };
@@ -69,6 +74,7 @@ export interface ProviderConfig {
   lingerSeconds: number;
 }
 
+/** A config that cannot be read or breaks a rule; the message names the file and the key. */
 export class ProviderConfigError extends Error {
   override name = 'ProviderConfigError';
 }
@@ -80,6 +86,7 @@ const BACKEND_KEYS = {
   pty: ['command', 'args', 'env', 'cwd'],
 } as const;
 
+/** Reads and checks the config file at `file` (YAML or JSON; unknown keys are errors). */
 export async function loadProviderConfig(file: string): Promise<ProviderConfig> {
   let text: string;
   try {

@@ -8,6 +8,7 @@ import { ConflictError, type ConsoleBackend, type OpenRequest } from './backend.
 import { SharedConsole } from './shared-console.js';
 import { outcomeOfError, type ConsoleSession, type SessionOptions, type SessionOutcome } from './session.js';
 
+/** 'shared': one writer, viewers and scrollback; 'exclusive': one session per console (409 for a second); 'none': every session its own console. */
 export type SharingMode = 'shared' | 'exclusive' | 'none';
 
 export interface ConsoleRegistryOptions {

@@ -1,22 +1,34 @@
-// Runs a provider from its config: reads the TLS files, builds the backend, listens, and on
-// SIGTERM or SIGINT stops accepting, tells every link and session 503 "provider shutting
-// down", and exits. Logs never carry console bytes or credentials.
+// Runs a provider from its config: reads the TLS files, builds the backend and listens; stop()
+// stops accepting and tells every link and session 503 "provider shutting down". Signals and
+// the process's exit are the caller's (lib/cli). Logs never carry console bytes or credentials.
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { silentLogger } from '../link/index.js';
 import { loadInCluster, loadKubeconfig } from '../kube/index.js';
 import type { ConsoleBackend } from './backend.js';
 import { createPtyBackend, createTcpSerialBackend, createUnixSerialBackend } from './backends/index.js';
 import type { BackendConfig, ProviderAuthorizationConfig, ProviderConfig } from './config.js';
 import { createProviderServer, type MachinePoolAuthorization, type ProviderTlsOptions } from './server.js';
 
+/** A provider runProvider started. */
 export interface RunningProvider {
+  /** The bound address and port. */
   address: AddressInfo;
-  /** Graceful stop, as on SIGTERM, without exiting the process. */
+  /** Graceful stop: links and sessions get 503 "provider shutting down", then the server closes. */
   stop(): Promise<void>;
 }
 
-export async function runProvider(config: ProviderConfig, logger: Logger): Promise<RunningProvider> {
+/**
+ * A provider serving as its config file says (loadProviderConfig), until `stop()`.
+ *
+ * @example
+ * ```js
+ * const running = await runProvider(await loadProviderConfig('provider.yaml'), logger);
+ * process.once('SIGTERM', () => running.stop());
+ * ```
+ */
+export async function runProvider(config: ProviderConfig, logger: Logger = silentLogger): Promise<RunningProvider> {
   const server = createProviderServer({
     backend: createBackend(config.backend),
     tls: config.tls ? await loadTls(config) : false,
@@ -29,27 +41,7 @@ export async function runProvider(config: ProviderConfig, logger: Logger): Promi
   });
   const address = await server.listen(config.listen.port, config.listen.host);
   logger.info({ port: address.port, backend: config.backend.kind, sharing: config.sharing }, 'provider started');
-
-  const onSignal = (signal: NodeJS.Signals): void => {
-    logger.info({ signal }, 'shutting down');
-    server.close(true).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  return {
-    address,
-    stop: () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      return server.close(true);
-    },
-  };
+  return { address, stop: () => server.close(true) };
 }
 
 function loadAuthorization({ machinePool, kube }: ProviderAuthorizationConfig): MachinePoolAuthorization {

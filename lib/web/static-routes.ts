@@ -3,7 +3,7 @@
 // for a year. Every answer carries a Content-Security-Policy that allows only this origin's
 // scripts, styles and websockets: the page has no inline code, so injected markup cannot run.
 import type { Logger } from 'pino';
-import type { UWS } from '../gateway/uws.js';
+import type * as UWS from 'uWebSockets.js';
 import { DEFAULT_BUNDLE_DIRECTORY, loadPageBundle, type PageFile } from './page-bundle.js';
 
 export const CONSOLE_PAGE_PATH = '/console/';
@@ -16,28 +16,33 @@ const REVALIDATE = 'no-cache';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 export interface ConsolePageOptions {
-  logger: Logger;
+  /** Told when the page is not built; default silent. */
+  logger?: Logger;
   /** The built page; by default dist/web. */
   directory?: string;
+  /** A checked path prefix (Gateway.mountPage's): the page is then at `{prefix}/console/`. */
+  prefix?: string;
 }
 
-/** Mounts /console (a redirect), /console/ and /console/assets/* on `app`. */
-export function mountConsolePage(app: UWS.TemplatedApp, options: ConsolePageOptions): void {
-  app.get('/console', (res) => void res.writeStatus('301 Moved Permanently').writeHeader('Location', CONSOLE_PAGE_PATH).end());
-  const bundle = loadPageBundle(options.directory ?? DEFAULT_BUNDLE_DIRECTORY);
+/** Mounts /console (a redirect), /console/ and /console/assets/* (after the prefix) on `app`. */
+export function mountConsolePage(app: UWS.TemplatedApp, options: ConsolePageOptions = {}): void {
+  const page = (options.prefix ?? '') + CONSOLE_PAGE_PATH;
+  app.get(page.slice(0, -1), (res) => void res.writeStatus('301 Moved Permanently').writeHeader('Location', page).end());
+  const directory = options.directory ?? DEFAULT_BUNDLE_DIRECTORY;
+  const bundle = loadPageBundle(directory);
   if (!bundle) {
     // The gateway still serves exec; only the page is missing (a tsc-only build).
-    options.logger.warn({ directory: options.directory ?? DEFAULT_BUNDLE_DIRECTORY }, 'the console page is not built (make build): /console/ answers 503');
-    app.get('/console/*', (res) => void sendText(res, '503 Service Unavailable', 'the console page is not built; run `make build`\n'));
+    options.logger?.warn({ directory }, 'the console page is not built (make build): /console/ answers 503');
+    app.get(`${page}*`, (res) => void sendText(res, '503 Service Unavailable', 'the console page is not built; run `make build`\n'));
     return;
   }
-  app.get(CONSOLE_PAGE_PATH, (res, req) => sendFile(res, req, bundle.index, REVALIDATE));
-  app.get('/console/assets/:name', (res, req) => {
+  app.get(page, (res, req) => sendFile(res, req, bundle.index, REVALIDATE));
+  app.get(`${page}assets/:name`, (res, req) => {
     const asset = bundle.assets.get(req.getParameter(0));
     if (asset) sendFile(res, req, asset, IMMUTABLE);
     else sendText(res, '404 Not Found', 'not found\n');
   });
-  app.get('/console/*', (res) => void sendText(res, '404 Not Found', 'not found\n'));
+  app.get(`${page}*`, (res) => void sendText(res, '404 Not Found', 'not found\n'));
 }
 
 function sendFile(res: UWS.HttpResponse, req: UWS.HttpRequest, file: PageFile, cacheControl: string): void {

@@ -1,24 +1,21 @@
-// runProvider in its own process, from a config file: it serves a link to a TCP serial
-// console, logs without console bytes, and on SIGTERM closes streams and links with 503 and exits.
+// `ironcore-console provider` (runProvider, with the CLI's signal handling) in its own process,
+// from a config file: it serves a link to a TCP serial console, logs without console bytes, and
+// on SIGTERM closes streams and links with 503 and exits.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { eventually } from '../link/fixtures/wait.js';
 import { TestLink } from './fixtures/link-client.js';
 
-const providerIndex = new URL('../../lib/provider/index.js', import.meta.url).href;
-const script = `
-import { pino } from 'pino';
-import { loadProviderConfig, runProvider } from ${JSON.stringify(providerIndex)};
-const running = await runProvider(await loadProviderConfig(process.argv[1]), pino({ level: 'debug' }));
-console.log('ADDRESS ' + JSON.stringify(running.address));
-`;
+const MAIN = fileURLToPath(new URL('../../lib/cli/main.js', import.meta.url));
 
-t.test('runProvider serves from a config file and shuts down on SIGTERM', async (t) => {
+t.test('the provider command serves from a config file and shuts down on SIGTERM', async (t) => {
   const deviceSockets = new Set<Socket>();
   const device = createServer((socket) => {
     deviceSockets.add(socket);
@@ -40,14 +37,19 @@ backend:
   address: "127.0.0.1:${(device.address() as AddressInfo).port}"
 `);
 
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const portFile = join(dir, 'ports');
+  const child = spawn(process.execPath, [MAIN, 'provider', '--config', configFile, '--port-file', portFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'debug' },
+  });
   t.teardown(() => child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  await eventually(() => stdout.includes('ADDRESS ') || child.exitCode !== null, () => `the provider to start (stderr: ${stderr})`);
-  const address = JSON.parse(/ADDRESS (.*)/.exec(stdout)![1]!) as AddressInfo;
+  await eventually(() => existsSync(portFile) || child.exitCode !== null, () => `the provider to start (stderr: ${stderr})`);
+  const [, host, port] = /^provider (.+):(\d+)$/m.exec(readFileSync(portFile, 'utf8'))!;
+  const address = { address: host!, port: Number(port) } as AddressInfo;
 
   const link = await TestLink.connect(address, false);
   t.teardown(() => link.destroy());
@@ -62,8 +64,8 @@ backend:
   t.match(link.closeError, { close: { code: 503, message: 'provider shutting down' } });
   const [exitCode] = await once(child, 'exit');
   t.equal(exitCode, 0);
-  t.match(stdout, /"msg":"link accepted"/);
-  t.match(stdout, /"msg":"provider stopped"/);
+  t.match(stderr, /"msg":"link accepted"/);
+  t.match(stderr, /"msg":"provider stopped"/);
   t.notMatch(stdout + stderr, /top secret/, 'console bytes are never logged');
-  t.notMatch(stdout, /"level":50/, 'no errors logged');
+  t.notMatch(stderr, /"level":50/, 'no errors logged');
 });

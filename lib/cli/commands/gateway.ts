@@ -11,6 +11,7 @@ import { newFrontKey } from '../../gateway/front-key.js';
 import type { PrivateAddress } from '../../gateway/private-app.js';
 import { runGateway, type BoundListener, type GatewayConfig } from '../../gateway/run.js';
 import { createLogger } from '../logger.js';
+import { stopOnSignal } from '../stop-on-signal.js';
 import { PORT_FILE_FORMAT, writePortFile } from '../port-file.js';
 import { UsageError, helpRequested } from '../usage.js';
 
@@ -210,12 +211,7 @@ export async function run(argv: string[]): Promise<void> {
   const logger = createLogger();
   const { stop, listeners } = workers > 1 ? await startWorkers(config, workers, logger) : await runGateway(config, logger);
   if (portFile) writePortFile(portFile, listeners);
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
-    void stop().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  stopOnSignal(stop, logger, { graceMs: config.shutdownGraceMs });
 }
 
 /**

@@ -1,6 +1,7 @@
 // `ironcore-console provider --config FILE`: runs a provider from its config file.
 import { PROVIDER_CONFIG_EXAMPLE, loadProviderConfig, runProvider } from '../../provider/index.js';
 import { createLogger } from '../logger.js';
+import { stopOnSignal } from '../stop-on-signal.js';
 import { PORT_FILE_FORMAT, writePortFile } from '../port-file.js';
 import { UsageError, parseCommandArgs } from '../usage.js';
 
@@ -28,4 +29,5 @@ export async function run(argv: string[]): Promise<void> {
   const running = await runProvider(config, logger);
   const portFile = parsed.values['port-file'];
   if (portFile) writePortFile(portFile, [{ name: 'provider', host: running.address.address, port: running.address.port }]);
+  stopOnSignal(running.stop, logger);
 }

@@ -4,7 +4,8 @@
 // answers 404, which says the same as a used code: paste the token.
 import type { Status } from '../../protocol/status.js';
 
-const LOGIN_PATH = '/console/login';
+// Relative: the page is at /console/, the route beside it.
+const LOGIN_PATH = 'login';
 
 /** The token, or why there is none. */
 export async function redeemLoginCode(code: string): Promise<{ token: string } | { error: string }> {

@@ -2,7 +2,7 @@
 // The machine picker: the namespace's Machines as the gateway lists them for this token (its
 // own SubjectAccessReview, `list machines`), each a button with its pool and state.
 import type { Status } from '../../protocol/status.js';
-import { machineListUrl } from './target.js';
+import { gatewayPrefix, machineListUrl } from './target.js';
 
 interface MachineListItem {
   name: string;
@@ -22,7 +22,7 @@ export async function showMachines(
   status.textContent = `Listing machines in ${namespace}…`;
   let items: MachineListItem[];
   try {
-    const response = await fetch(machineListUrl(namespace), { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store', credentials: 'omit' });
+    const response = await fetch(machineListUrl(namespace, gatewayPrefix(location.pathname)), { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store', credentials: 'omit' });
     const body = (await response.json()) as Partial<Status> & { items?: MachineListItem[] };
     if (!response.ok || !Array.isArray(body.items)) {
       status.textContent = `Cannot list machines: ${body.message ?? `HTTP ${response.status}`}`;

@@ -24,18 +24,27 @@ export function hashFor(target: ConsoleTarget): string {
   return `#/${encodeURIComponent(target.namespace)}/${encodeURIComponent(target.machine)}`;
 }
 
-/** The gateway's exec endpoint on the host that served the page (wire contract 1). */
-export function execUrl(page: { protocol: string; host: string }, target: ConsoleTarget): string {
+/**
+ * The path prefix the gateway's routes were mounted under (Gateway.mountPage): what comes before
+ * `/console/` in the page's own path, so the page finds the exec endpoint mounted beside it.
+ */
+export function gatewayPrefix(pagePath: string): string {
+  const at = pagePath.lastIndexOf('/console/');
+  return at < 0 ? '' : pagePath.slice(0, at);
+}
+
+/** The gateway's exec endpoint on the host (and under the prefix) that served the page (wire contract 1). */
+export function execUrl(page: { protocol: string; host: string; pathname?: string }, target: ConsoleTarget): string {
   const scheme = page.protocol === 'https:' ? 'wss:' : 'ws:';
-  const path = `/apis/compute.ironcore.dev/v1alpha1/namespaces/${encodeURIComponent(target.namespace)}/machines/${encodeURIComponent(target.machine)}/exec`;
+  const path = `${gatewayPrefix(page.pathname ?? '')}/apis/compute.ironcore.dev/v1alpha1/namespaces/${encodeURIComponent(target.namespace)}/machines/${encodeURIComponent(target.machine)}/exec`;
   // announceOffset: the gateway says where the output starts, so a reconnection can resume there.
   // announceRole: it says whether this page is the writer, for the badge and the Take over button.
   return `${scheme}//${page.host}${path}?stdin=true&tty=true&announceOffset=true&announceRole=true`;
 }
 
-/** The gateway's machine list for the picker (lib/gateway/machine-list.ts), on the page's host. */
-export function machineListUrl(namespace: string): string {
-  return `/apis/console.ironcore.dev/v1/namespaces/${encodeURIComponent(namespace)}/machines`;
+/** The gateway's machine list for the picker (lib/gateway/machine-list.ts), on the page's host under `prefix`. */
+export function machineListUrl(namespace: string, prefix = ''): string {
+  return `${prefix}/apis/console.ironcore.dev/v1/namespaces/${encodeURIComponent(namespace)}/machines`;
 }
 
 function decodePart(part: string): string {
