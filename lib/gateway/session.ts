@@ -30,7 +30,7 @@ export interface ClientConnection {
   finish(status: Status): void;
 }
 
-export interface SessionEnd {
+export interface GatewaySessionEnd {
   status: Status;
   bytesIn: number;
   bytesOut: number;
@@ -41,7 +41,7 @@ export interface GatewaySessionOptions {
   clientWatermark: number;
   /** The client asked for the output offset in-band (announceOffset=true). */
   announceOffset: boolean;
-  onEnd: (end: SessionEnd) => void;
+  onEnd: (end: GatewaySessionEnd) => void;
   /** Paces what leaves for the client (--max-bytes-per-second); absent: no cap. */
   pacer?: OutputPacer;
 }

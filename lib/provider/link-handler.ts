@@ -9,19 +9,19 @@ import type { Logger } from 'pino';
 import { MAX_WINDOW, MIN_STREAM_WINDOW, type LinkConnection } from '../link/index.js';
 import type { Frame, OpenMessage } from '../protocol/index.js';
 import type { ConsoleRegistry } from './console-registry.js';
-import { LinkStream, type LinkStreamSettings } from './link-stream.js';
+import { LinkSession, type LinkSessionSettings } from './link-session.js';
 import { invalidMachineRef } from './machine-ref.js';
 import { badRequest, type SessionOutcome } from './session.js';
 
 export class LinkHandler {
-  private readonly streams = new Map<number, LinkStream>();
+  private readonly streams = new Map<number, LinkSession>();
   private lastStreamId = 0;
   private readonly logger: Logger;
 
   constructor(
     private readonly link: LinkConnection,
     private readonly registry: ConsoleRegistry,
-    private readonly settings: LinkStreamSettings,
+    private readonly settings: LinkSessionSettings,
     /** Called once when the link is gone. */
     onGone: () => void,
   ) {
@@ -60,7 +60,7 @@ export class LinkHandler {
     const user = open.user?.username ? { username: open.user.username, uid: open.user.uid || undefined, groups: open.user.groups ?? [] } : undefined;
     // The provider's side of the gateway's audit trail: the same auditID on both lines.
     const who = { stream: id, ...(open.auditId && { auditID: open.auditId }), namespace, machine, user: user?.username };
-    const stream = new LinkStream(id, this.link, open.window!, this.settings, (closed) => {
+    const stream = new LinkSession(id, this.link, open.window!, this.settings, (closed) => {
       this.streams.delete(closed.id);
       const end = closed.closedWith;
       this.logger.info({ ...who, ...(end ? { code: end.code, reason: end.reason } : { endedBy: 'gateway or lost link' }) }, 'console stream closed');

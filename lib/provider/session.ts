@@ -3,7 +3,7 @@
 import { ConsoleError, type ConsoleEnd } from './backend.js';
 
 /** How a session wants to attach. */
-export interface SessionOptions {
+export interface AttachOptions {
   /** Take the write lock even when another session holds it. */
   takeover: boolean;
   /** Never take the write lock (the session's stdin is refused with a notice). */

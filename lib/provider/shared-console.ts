@@ -16,7 +16,7 @@ import {
   outcomeOfError,
   type Attachment,
   type ConsoleSession,
-  type SessionOptions,
+  type AttachOptions,
   type SessionOutcome,
   type WriteResult,
 } from './session.js';
@@ -62,7 +62,7 @@ function notice(text: string): Buffer {
  * counts from 0 again), so it gets everything kept, and an outputOffset below its replayFrom
  * tells it so. Without replayFrom: everything kept, or nothing with noReplay.
  */
-export function replayStart(kept: Pick<Scrollback, 'startOffset' | 'endOffset'>, options: Pick<SessionOptions, 'replay' | 'replayFrom'>): number {
+export function replayStart(kept: Pick<Scrollback, 'startOffset' | 'endOffset'>, options: Pick<AttachOptions, 'replay' | 'replayFrom'>): number {
   const { replayFrom } = options;
   if (replayFrom === undefined) return options.replay ? kept.startOffset : kept.endOffset;
   if (replayFrom > kept.endOffset) return kept.startOffset;
@@ -101,7 +101,7 @@ export class SharedConsole {
    * Attaches `session`: it gets attached(), then the scrollback from its replay start (see
    * replayStart), then live output, so it gets every byte from that offset on exactly once.
    */
-  join(session: ConsoleSession, options: SessionOptions): void {
+  join(session: ConsoleSession, options: AttachOptions): void {
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
     const from = replayStart(this.scrollback, options);
@@ -245,7 +245,7 @@ class Member implements Attachment {
   constructor(
     private readonly console: SharedConsole,
     readonly session: ConsoleSession,
-    options: SessionOptions,
+    options: AttachOptions,
     readonly outputOffset: number,
   ) {
     this.readOnlyNotice = !options.stdin ? NOTICES.noStdin : options.readOnly ? NOTICES.readOnly : undefined;

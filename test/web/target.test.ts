@@ -1,5 +1,5 @@
 import t from 'tap';
-import { execUrl, hashFor, loginCodeFromHash, machineListUrl, targetFromHash } from '../../lib/web/page/target.js';
+import { pageExecUrl, hashFor, loginCodeFromHash, machineListUrl, targetFromHash } from '../../lib/web/page/target.js';
 
 t.test('the hash names namespace and machine', async (t) => {
   t.same(targetFromHash('#/default/m1'), { namespace: 'default', machine: 'm1' });
@@ -27,9 +27,9 @@ t.test('hashFor and targetFromHash round-trip, escaping what a name cannot hold'
 t.test('the exec URL is on the page host, wss for an https page, with stdin and a tty', async (t) => {
   const target = { namespace: 'default', machine: 'm1' };
   t.equal(
-    execUrl({ protocol: 'https:', host: 'console.example:8443' }, target),
+    pageExecUrl({ protocol: 'https:', host: 'console.example:8443' }, target),
     'wss://console.example:8443/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/m1/exec?stdin=true&tty=true&announceOffset=true&announceRole=true',
   );
-  t.match(execUrl({ protocol: 'http:', host: 'localhost:8080' }, target), /^ws:\/\/localhost:8080\//);
-  t.match(execUrl({ protocol: 'https:', host: 'h' }, { namespace: '..', machine: 'a/b' }), '/namespaces/../machines/a%2Fb/exec');
+  t.match(pageExecUrl({ protocol: 'http:', host: 'localhost:8080' }, target), /^ws:\/\/localhost:8080\//);
+  t.match(pageExecUrl({ protocol: 'https:', host: 'h' }, { namespace: '..', machine: 'a/b' }), '/namespaces/../machines/a%2Fb/exec');
 });

@@ -6,10 +6,10 @@ import type { Logger } from 'pino';
 import type { ConnectionOptions } from 'node:tls';
 import { connectLink, LinkHandshakeError, type LinkConnection } from '../../link/index.js';
 import { StatusError, type OpenMessage } from '../../protocol/index.js';
-import { LinkStream, type LinkStreamLimits } from './link-stream.js';
+import { LinkUpstreamStream, type LinkUpstreamLimits } from './link-upstream-stream.js';
 import type { ProviderTarget, Upstream, UpstreamStream } from './upstream.js';
 
-export interface LinkPoolOptions extends LinkStreamLimits {
+export interface LinkPoolOptions extends LinkUpstreamLimits {
   /** TLS to the providers (CA, the gateway's client certificate), or false for plain TCP (dev). */
   tls: ConnectionOptions | false;
   linksPerProvider: number;
@@ -21,7 +21,7 @@ export interface LinkPoolOptions extends LinkStreamLimits {
 
 interface PooledLink {
   connection: LinkConnection;
-  streams: Map<number, LinkStream>;
+  streams: Map<number, LinkUpstreamStream>;
   nextStreamId: number;
 }
 
@@ -117,7 +117,7 @@ export class LinkPool implements Upstream {
     const link = await provider.pick();
     const id = link.nextStreamId;
     link.nextStreamId += 2;
-    const stream = new LinkStream(link.connection, id, this.options, (s) => link.streams.delete(s.id));
+    const stream = new LinkUpstreamStream(link.connection, id, this.options, (s) => link.streams.delete(s.id));
     link.streams.set(id, stream);
     const opened = stream.whenOpened();
     link.connection.send({ stream: id, kind: 'open', open: { ...request, window: this.options.window } });

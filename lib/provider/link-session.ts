@@ -7,7 +7,7 @@ import { MAX_DATA_PAYLOAD, ReceiveWindow, SendWindow, type LinkConnection } from
 import { CLOSE, RESIZE, STDIN, parseResize, type Frame } from '../protocol/index.js';
 import { badRequest, type Attachment, type ConsoleSession, type SessionOutcome } from './session.js';
 
-export interface LinkStreamSettings {
+export interface LinkSessionSettings {
   /** Credit granted to the gateway for its data on this stream. */
   windowBytes: number;
   /** Queued output above which the console is paused. */
@@ -24,7 +24,7 @@ interface QueuedOutput {
 
 type StreamState = 'opening' | 'open' | 'closed';
 
-export class LinkStream implements ConsoleSession {
+export class LinkSession implements ConsoleSession {
   readonly label: string;
   /** The Close this side sent, once it did; undefined when the gateway or the link ended the stream. */
   closedWith: SessionOutcome | undefined;
@@ -48,9 +48,9 @@ export class LinkStream implements ConsoleSession {
     readonly id: number,
     private readonly link: LinkConnection,
     sendWindow: number,
-    private readonly settings: LinkStreamSettings,
+    private readonly settings: LinkSessionSettings,
     /** Called once when the stream is over, whoever ended it. */
-    private readonly onClosed: (stream: LinkStream) => void,
+    private readonly onClosed: (stream: LinkSession) => void,
   ) {
     this.label = `stream ${id}`;
     this.largestFrame = Math.min(MAX_DATA_PAYLOAD, Math.floor(sendWindow / 2));

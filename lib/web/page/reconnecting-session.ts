@@ -19,7 +19,7 @@ import { ConsoleSocket } from './console-socket.js';
 
 export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
-export interface ConsoleSessionEvents {
+export interface ReconnectingSessionEvents {
   output(bytes: Uint8Array): void;
   /** The role the gateway announced (writer, viewer, read-only), or that input was refused. */
   role(event: RoleEvent): void;
@@ -33,7 +33,7 @@ export interface ConsoleSessionEvents {
   state(state: 'reconnecting' | 'closed', reason: string): void;
 }
 
-export class ConsoleSession {
+export class ReconnectingSession {
   private socket: ConsoleSocket;
   /** Set from a drop until the next connection opens. */
   private backoff: Backoff | undefined;
@@ -45,7 +45,7 @@ export class ConsoleSession {
   constructor(
     private readonly url: string,
     private readonly token: string,
-    private readonly events: ConsoleSessionEvents,
+    private readonly events: ReconnectingSessionEvents,
   ) {
     this.socket = this.open(url);
   }

@@ -6,7 +6,7 @@ import { CLOSE, type CloseMessage, type Frame } from '../../protocol/index.js';
 import { StreamEvents } from './stream-events.js';
 import type { UpstreamStream } from './upstream.js';
 
-export interface LinkStreamLimits {
+export interface LinkUpstreamLimits {
   /** Credit we grant the provider for output. */
   window: number;
   /** The most client stdin held while the provider grants no credit. */
@@ -15,7 +15,7 @@ export interface LinkStreamLimits {
 
 type State = 'opening' | 'open' | 'closed';
 
-export class LinkStream implements UpstreamStream {
+export class LinkUpstreamStream implements UpstreamStream {
   writer = false;
   outputOffset = 0;
   private state: State = 'opening';
@@ -30,8 +30,8 @@ export class LinkStream implements UpstreamStream {
   constructor(
     private readonly link: LinkConnection,
     readonly id: number,
-    private readonly limits: LinkStreamLimits,
-    private readonly release: (stream: LinkStream) => void,
+    private readonly limits: LinkUpstreamLimits,
+    private readonly release: (stream: LinkUpstreamStream) => void,
   ) {
     this.receiveWindow = new ReceiveWindow(limits.window);
   }
