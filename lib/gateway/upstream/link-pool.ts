@@ -4,7 +4,7 @@
 // fast with the same error until a backoff (doubling, capped) has passed.
 import type { Logger } from 'pino';
 import type { ConnectionOptions } from 'node:tls';
-import { connectLink, LinkHandshakeError, type LinkConnection } from '../../link/index.js';
+import { connectLink, LinkHandshakeError, StreamMultiplexer, type LinkConnection } from '../../link/index.js';
 import { StatusError, type OpenMessage } from '../../protocol/index.js';
 import { LinkUpstreamStream, type LinkUpstreamLimits } from './link-upstream-stream.js';
 import type { ProviderTarget, Upstream, UpstreamStream } from './upstream.js';
@@ -19,13 +19,8 @@ export interface LinkPoolOptions extends LinkUpstreamLimits {
   logger: Logger;
 }
 
-interface PooledLink {
-  connection: LinkConnection;
-  streams: Map<number, LinkUpstreamStream>;
-  nextStreamId: number;
-}
+type PooledLink = StreamMultiplexer<LinkUpstreamStream>;
 
-const MAX_STREAM_ID = 0xffffffff;
 const BACKOFF_START_MS = 100;
 const BACKOFF_MAX_MS = 5000;
 
@@ -43,12 +38,12 @@ class ProviderLinks {
   ) {}
 
   async pick(): Promise<PooledLink> {
-    const usable = this.links.filter((l) => l.connection.isOpen && l.nextStreamId < MAX_STREAM_ID);
+    const usable = this.links.filter((l) => l.canOpen);
     if (usable.length >= this.options.linksPerProvider || (usable.length > 0 && this.connecting)) {
-      return usable.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
+      return usable.reduce((a, b) => (b.size < a.size ? b : a));
     }
     // Spread over more links only while the existing ones are busy.
-    const idle = usable.find((l) => l.streams.size === 0);
+    const idle = usable.find((l) => l.size === 0);
     if (idle) return idle;
     this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
     return this.connecting;
@@ -75,20 +70,8 @@ class ProviderLinks {
     }
     this.failures = 0;
     this.lastError = undefined;
-    const link: PooledLink = { connection, streams: new Map(), nextStreamId: 1 };
+    const link: PooledLink = new StreamMultiplexer(connection, { onGone: () => this.links.splice(this.links.indexOf(link), 1) });
     this.links.push(link);
-    connection.onFrame((frame) => {
-      const stream = link.streams.get(frame.stream);
-      if (stream) stream.receive(frame);
-      else if (frame.kind !== 'close') {
-        connection.send({ stream: frame.stream, kind: 'close', close: { code: 400, reason: 'BadRequest', message: `stream ${frame.stream} is not open` } });
-      }
-    });
-    connection.onClose((error) => {
-      this.links.splice(this.links.indexOf(link), 1);
-      const why = `connection to provider ${this.key} lost${error ? `: ${error.message}` : ''}`;
-      for (const stream of [...link.streams.values()]) stream.linkLost(why);
-    });
     return link;
   }
 }
@@ -115,12 +98,11 @@ export class LinkPool implements Upstream {
       this.providers.set(key, provider);
     }
     const link = await provider.pick();
-    const id = link.nextStreamId;
-    link.nextStreamId += 2;
-    const stream = new LinkUpstreamStream(link.connection, id, this.options, (s) => link.streams.delete(s.id));
-    link.streams.set(id, stream);
+    // A link lost while this open waited for it.
+    if (!link.canOpen) throw new StatusError(503, `connection to provider ${key} lost`, 'ServiceUnavailable');
+    const stream = link.open((id) => new LinkUpstreamStream(link.link, id, this.options, key, (s) => link.forget(s.id)));
     const opened = stream.whenOpened();
-    link.connection.send({ stream: id, kind: 'open', open: { ...request, window: this.options.window } });
+    link.link.send({ stream: stream.id, kind: 'open', open: { ...request, window: this.options.window } });
 
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -148,7 +130,7 @@ export class LinkPool implements Upstream {
   }
 
   close(): void {
-    for (const provider of this.providers.values()) for (const link of provider.links) link.connection.close();
+    for (const provider of this.providers.values()) for (const link of provider.links) link.link.close();
     this.providers.clear();
   }
 }
