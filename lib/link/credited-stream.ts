@@ -1,5 +1,5 @@
-// The credit rules of one stream, for either end: what may be sent now, what waits for credit,
-// how big a frame is, and when credit goes back. Each end's stream (the provider's console
+// The credit rules of one stream, for either end: what may be sent now, what waits for credit
+// (or for the link's socket to drain), how big a frame is, and when credit goes back. Each end's stream (the provider's console
 // session, the gateway's upstream stream) adds only what its data means.
 import { MAX_WINDOW, ReceiveWindow, SendWindow } from './flow-control.js';
 import { MAX_DATA_PAYLOAD, MIN_STREAM_WINDOW } from './limits.js';
@@ -34,7 +34,7 @@ export class CreditedStream {
     this.receiveWindow = new ReceiveWindow(receiveWindow);
   }
 
-  /** Payload bytes waiting for credit (channel bytes not counted). */
+  /** Payload bytes waiting for credit or for the link to drain (channel bytes not counted). */
   get waitingBytes(): number {
     return this.pendingBytes;
   }
@@ -47,8 +47,9 @@ export class CreditedStream {
   }
 
   /**
-   * Sends `bytes` on `channel` as far as the credit goes and keeps the rest, in order, for
-   * the next Credit. The bytes are sent as views: the caller must not change them afterwards.
+   * Sends `bytes` on `channel` as far as the credit goes, while the link's socket is under its
+   * high-water mark, and keeps the rest, in order, for the next Credit or drain. The bytes are
+   * sent as views: the caller must not change them afterwards.
    */
   send(channel: number, bytes: Buffer): void {
     if (this.closed) return;
@@ -64,6 +65,11 @@ export class CreditedStream {
     if (overflow) return overflow;
     this.flush();
     return undefined;
+  }
+
+  /** The link's socket drained: sends what waited for it. */
+  linkDrained(): void {
+    if (!this.closed) this.flush();
   }
 
   /** Counts a data field the peer sent; false when it sent more than its credit. */
@@ -108,6 +114,7 @@ export class CreditedStream {
     while (bytes.length > 0) {
       const size = Math.min(bytes.length, this.largestFrame);
       if (this.sendWindow.available < size + 1) break; // 1: the channel byte
+      if (this.link.writableNeedDrain) break;
       this.sendWindow.take(size + 1);
       this.link.sendData(this.id, bytes.subarray(0, size), channel);
       bytes = bytes.subarray(size);

@@ -38,6 +38,8 @@
 //   receiver returns Credit as it consumes (the provider: as the console accepts the bytes),
 //   batched (ReceiveWindow). A peer that exceeds its credit gets its stream closed with 400
 //   "flow control window exceeded" (the link stays up). A slow stream only stops itself.
+//   A link whose socket holds LINK_WRITE_HIGH_WATER unsent bytes sends no data until it
+//   drains, then each stream gets its turn; the provider pauses the consoles whose output waits.
 // - Close. Either side's Close ends the stream and is never answered. Any other frame for a
 //   stream that is not open is answered with Close{400, "stream N is not open"}. A console's
 //   end: Close{200, exit_code 0}; a non-zero exit: Close{500, "NonZeroExitCode", exit_code N};
@@ -53,4 +55,4 @@ export { SendWindow, ReceiveWindow, MAX_WINDOW } from './flow-control.js';
 export { CreditedStream, invalidStreamWindow } from './credited-stream.js';
 export { StreamMultiplexer, type MultiplexedStream, type StreamMultiplexerOptions } from './stream-multiplexer.js';
 export { silentLogger } from './silent-logger.js';
-export { MIN_STREAM_WINDOW, DEFAULT_STREAM_WINDOW, MAX_DATA_PAYLOAD } from './limits.js';
+export { MIN_STREAM_WINDOW, DEFAULT_STREAM_WINDOW, MAX_DATA_PAYLOAD, LINK_WRITE_HIGH_WATER } from './limits.js';

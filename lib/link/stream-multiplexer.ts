@@ -1,6 +1,6 @@
 // The stream table of one link, the same at both ends: which frames go to which stream, the
-// stream id rules, the answer to a frame for a stream that is not open, and the end of every
-// stream when the link is lost. The gateway opens streams, the provider accepts them.
+// stream id rules, the answer to a frame for a stream that is not open, the end of every
+// stream when the link is lost, and the turn each stream gets when the link's socket drains. The gateway opens streams, the provider accepts them.
 import type { Frame, OpenMessage } from '../protocol/index.js';
 import type { LinkConnection } from './connection.js';
 
@@ -10,6 +10,8 @@ export interface MultiplexedStream {
   receive(frame: Frame): void;
   /** The link is gone under the stream: end it without sending anything. */
   linkLost(error: Error | undefined): void;
+  /** The link's socket drained: send what waited for it (CreditedStream.linkDrained). */
+  linkDrained(): void;
 }
 
 export interface StreamMultiplexerOptions<S extends MultiplexedStream> {
@@ -31,6 +33,8 @@ export class StreamMultiplexer<S extends MultiplexedStream> {
   private readonly table = new Map<number, S>();
   /** The opener's next id, or the acceptor's last one. */
   private lastId = 0;
+  /** Which stream goes first at the next drain: in turn, so no stream starves the others. */
+  private drainTurn = 0;
 
   constructor(
     readonly link: LinkConnection,
@@ -42,6 +46,7 @@ export class StreamMultiplexer<S extends MultiplexedStream> {
       for (const stream of [...this.table.values()]) stream.linkLost(error);
       this.table.clear();
     });
+    link.onDrain(() => this.drained());
   }
 
   /** Streams open now. */
@@ -77,6 +82,14 @@ export class StreamMultiplexer<S extends MultiplexedStream> {
   /** Answers a frame for stream `id` with Close 400 and `message`: the link stays up. */
   refuse(id: number, message: string): void {
     this.link.send({ stream: id, kind: 'close', close: { code: 400, reason: 'BadRequest', message } });
+  }
+
+  private drained(): void {
+    const streams = [...this.table.values()];
+    const first = this.drainTurn++ % Math.max(1, streams.length);
+    for (let i = 0; i < streams.length && !this.link.writableNeedDrain; i++) {
+      streams[(first + i) % streams.length]!.linkDrained();
+    }
   }
 
   private route(frame: Frame): void {

@@ -151,6 +151,16 @@ export class LinkSession implements ConsoleSession, MultiplexedStream {
   private receiveCredit(bytes: number): void {
     const overflow = this.credited.credit(bytes);
     if (overflow) return this.fail(overflow.message);
+    this.sent();
+  }
+
+  linkDrained(): void {
+    this.credited.linkDrained();
+    this.sent();
+  }
+
+  /** Output that waited went out: the console may go on, or the stream end as it was told to. */
+  private sent(): void {
     if (this.blocked && this.credited.waitingBytes <= this.settings.queueHighWaterBytes / 2) {
       this.blocked = false;
       this.attachment?.setBlocked(false);

@@ -33,6 +33,10 @@ class RecordingStream implements MultiplexedStream {
   linkLost(error: Error | undefined): void {
     this.lost = error;
   }
+
+  linkDrained(): void {
+    this.credited.linkDrained();
+  }
 }
 
 /** Every frame a raw link receives. */
@@ -173,6 +177,51 @@ t.test('frames never pass MAX_DATA_PAYLOAD however large the window', async (t) 
   sender.send(1, Buffer.alloc(3 * MAX_DATA_PAYLOAD + 5));
   await eventually(() => seen.length === 4, 'four frames');
   t.same(seen.map((f) => f.kind === 'data' && f.data.length - 1), [MAX_DATA_PAYLOAD, MAX_DATA_PAYLOAD, MAX_DATA_PAYLOAD, 5]);
+});
+
+t.test('a link whose socket is slow holds its high-water mark, not every window; the rest waits, in turn, and arrives whole', async (t) => {
+  const highWater = 64 * 1024;
+  const { client, server } = await linkPair(t, { tls: true, client: { writeHighWaterBytes: highWater } });
+  const sender = new StreamMultiplexer<RecordingStream>(client);
+  const perStream = 16 * 1024 * 1024;
+  const received = new Map<number, number>();
+  let whenTheFirstWasDone: number[] | undefined;
+  server.onFrame((frame) => {
+    if (frame.kind !== 'data') return;
+    const count = (received.get(frame.stream) ?? 0) + frame.data.length - 1;
+    received.set(frame.stream, count);
+    if (count === perStream) whenTheFirstWasDone ??= streams.map((s) => received.get(s.id) ?? 0);
+  });
+  server.socket.pause(); // the receiver stops reading: the sender's socket fills up
+
+  // Eight streams with 16 MiB of credit each: without the socket's mark, 128 MiB would sit in
+  // the sender's socket buffer. One buffer for all (the link sends views), so the test holds 16 MiB.
+  const output = Buffer.alloc(perStream, 0x61);
+  const streams = Array.from({ length: 8 }, () => sender.open((id) => new RecordingStream(client, id, MIN_STREAM_WINDOW)));
+  for (const stream of streams) {
+    stream.credited.start(perStream + 1024);
+    stream.credited.send(1, output);
+  }
+  let mostUnsent = client.socket.writableLength;
+  const waiting = () => streams.reduce((n, s) => n + s.credited.waitingBytes, 0);
+  // Let the kernel's buffers fill; the socket's unsent bytes never pass the mark and one frame.
+  for (let i = 0; i < 50; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    mostUnsent = Math.max(mostUnsent, client.socket.writableLength);
+  }
+  t.ok(mostUnsent <= highWater + MAX_DATA_PAYLOAD + 64, `at most the mark and a frame unsent in the socket (${mostUnsent} bytes)`);
+  t.ok(waiting() > 8 * perStream - 32 * 1024 * 1024, `the rest waits in the streams, not the socket (${waiting()} bytes)`);
+
+  server.socket.resume();
+  const allArrived = () => {
+    mostUnsent = Math.max(mostUnsent, client.socket.writableLength);
+    return streams.every((s) => received.get(s.id) === perStream);
+  };
+  await eventually(allArrived, () => `every stream's 16 MiB (${[...received.values()].join(', ')})`, 60_000);
+  t.equal(waiting(), 0);
+  t.ok(mostUnsent <= highWater + MAX_DATA_PAYLOAD + 64, 'and so while it drained');
+  // Each drain starts with the next stream: they finish together, none waits for the others.
+  t.ok(whenTheFirstWasDone!.every((n) => n >= perStream * 0.9), `when the first stream was done, the others had ${whenTheFirstWasDone!.map((n) => (n / perStream).toFixed(2)).join(', ')} of theirs`);
 });
 
 t.test('a stream window must be from MIN_STREAM_WINDOW to 2^31-1', async (t) => {

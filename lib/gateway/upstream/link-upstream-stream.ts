@@ -109,6 +109,10 @@ export class LinkUpstreamStream implements UpstreamStream, MultiplexedStream {
     this.release(this);
   }
 
+  linkDrained(): void {
+    this.credited.linkDrained();
+  }
+
   linkLost(error: Error | undefined): void {
     const message = `connection to provider ${this.provider} lost${error ? `: ${error.message}` : ''}`;
     this.finish({ code: 503, reason: 'ServiceUnavailable', message });
