@@ -4,7 +4,7 @@
 // backoff, replaying from the offset after the last byte shown, so nothing is printed twice.
 // A normal end, the console's exit code and any other Status end the session as before.
 import type { ChannelSocket } from './channel-socket.js';
-import { Backoff, RECONNECT_BACKOFF } from './backoff.js';
+import { Backoff, RECONNECT_BACKOFF } from '../kube/backoff.js';
 import { isEscapeChunk } from './escape-key.js';
 import { ExecSession, type ExecSessionEnd, type ExecSessionOptions } from './exec-session.js';
 import { ExecError } from './failures.js';
@@ -61,12 +61,12 @@ async function reconnect(
 ): Promise<{ socket: ChannelSocket } | { end: ExecSessionEnd }> {
   const interrupt = watchInterrupts(options);
   try {
-    const backoff = new Backoff();
+    const backoff = new Backoff(RECONNECT_BACKOFF);
     let lastFailure = 'no attempt finished';
     for (;;) {
       const delay = backoff.next();
       if (delay === undefined) {
-        throw new ExecError('unreachable', `gave up reconnecting after ${RECONNECT_BACKOFF.giveUpAfterMs / 1000}s: ${lastFailure}`);
+        throw new ExecError('unreachable', `gave up reconnecting after ${RECONNECT_BACKOFF.giveUpAfterMs! / 1000}s: ${lastFailure}`);
       }
       const waited = await Promise.race([new Promise<undefined>((resolve) => setTimeout(resolve, delay)), interrupt.ended]);
       if (waited) return { end: waited };

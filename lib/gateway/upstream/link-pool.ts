@@ -1,10 +1,11 @@
 // The default upstream: a few long-lived links per provider, each carrying many sessions.
 // Links are opened on demand up to `linksPerProvider`, then sessions go to the least-loaded
 // one. A provider that cannot be reached is not hammered: after a failed connect, opens fail
-// fast with the same error until a backoff (doubling, capped) has passed.
+// fast with the same error until a backoff (LINK_BACKOFF) has passed.
 import type { Logger } from 'pino';
 import type { ConnectionOptions } from 'node:tls';
 import { connectLink, LinkHandshakeError, StreamMultiplexer, type LinkConnection } from '../../link/index.js';
+import { Backoff, LINK_BACKOFF } from '../../kube/index.js';
 import { StatusError, type OpenMessage } from '../../protocol/index.js';
 import { LinkUpstreamStream, type LinkUpstreamLimits } from './link-upstream-stream.js';
 import type { ProviderTarget, Upstream, UpstreamStream } from './upstream.js';
@@ -21,13 +22,11 @@ export interface LinkPoolOptions extends LinkUpstreamLimits {
 
 type PooledLink = StreamMultiplexer<LinkUpstreamStream>;
 
-const BACKOFF_START_MS = 100;
-const BACKOFF_MAX_MS = 5000;
 
 class ProviderLinks {
   readonly links: PooledLink[] = [];
   private connecting: Promise<PooledLink> | undefined;
-  private failures = 0;
+  private readonly backoff = new Backoff(LINK_BACKOFF);
   private retryAt = 0;
   private lastError: StatusError | undefined;
 
@@ -63,12 +62,11 @@ class ProviderLinks {
         logger: this.options.logger,
       });
     } catch (error) {
-      this.failures++;
-      this.retryAt = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (this.failures - 1));
+      this.retryAt = Date.now() + this.backoff.next()!;
       this.lastError = connectError(this.key, error);
       throw this.lastError;
     }
-    this.failures = 0;
+    this.backoff.reset();
     this.lastError = undefined;
     const link: PooledLink = new StreamMultiplexer(connection, { onGone: () => this.links.splice(this.links.indexOf(link), 1) });
     this.links.push(link);

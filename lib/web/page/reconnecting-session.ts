@@ -13,7 +13,7 @@
 // Take over opens a second connection with takeover=true that resumes where the first one's
 // output stops (it is muted at that moment), and closes the first once the second is in: the
 // lock moves straight to this page, and no output is shown twice or lost.
-import { Backoff } from '../../client/backoff.js';
+import { Backoff, RECONNECT_BACKOFF } from '../../kube/backoff.js';
 import type { RoleEvent } from '../../protocol/role.js';
 import { ConsoleSocket } from './console-socket.js';
 
@@ -102,7 +102,7 @@ export class ReconnectingSession {
     if (socket !== this.socket) return; // a connection this session already replaced
     if (this.stopped || (!socket.dropped && !this.backoff)) return this.events.state('closed', reason);
     this.resumeFrom = socket.position ?? this.resumeFrom; // a failed attempt delivered nothing
-    this.backoff ??= new Backoff();
+    this.backoff ??= new Backoff(RECONNECT_BACKOFF);
     const delay = this.backoff.next();
     if (delay === undefined) return this.events.state('closed', `${reason}; gave up reconnecting`);
     this.events.state('reconnecting', reason);
