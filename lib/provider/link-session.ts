@@ -4,7 +4,7 @@
 // takes it.
 import type { Logger } from 'pino';
 import { CreditedStream, type LinkConnection, type MultiplexedStream } from '../link/index.js';
-import { CLOSE, RESIZE, STDIN, parseResize, type Frame } from '../protocol/index.js';
+import { ChannelProtocolError, readClientMessage, type Frame } from '../protocol/index.js';
 import { badRequest, type Attachment, type ConsoleSession, type SessionOutcome } from './session.js';
 
 export interface LinkSessionSettings {
@@ -117,26 +117,20 @@ export class LinkSession implements ConsoleSession, MultiplexedStream {
     }
     const attachment = this.attachment;
     if (!attachment) return this.returnCredit(data.length); // the console ended; its Close follows the queued output
-    const channel = data[0];
-    switch (channel) {
-      case STDIN: {
-        const result = attachment.write(data.subarray(1));
-        if (result === 'pending') this.creditAfterDrain += data.length;
+    if (data.length === 0) return this.fail('empty data frame');
+    const input = readClientMessage(data, 'the gateway');
+    if (input instanceof ChannelProtocolError) return this.fail(input.message);
+    switch (input.kind) {
+      case 'stdin':
+        if (attachment.write(input.bytes) === 'pending') this.creditAfterDrain += data.length;
         else this.returnCredit(data.length);
         return;
-      }
-      case RESIZE: {
-        const size = parseResize(data.subarray(1));
-        if (size instanceof Error) return this.fail(size.message);
-        attachment.resize(size.cols, size.rows);
+      case 'resize':
+        attachment.resize(input.size.cols, input.size.rows);
         return this.returnCredit(data.length);
-      }
-      case CLOSE:
-        if (data.length !== 2 || data[1] !== STDIN) return this.fail('close message must be [255, 0]: only stdin can be closed');
+      case 'close':
         attachment.endInput();
         return this.returnCredit(data.length);
-      default:
-        return this.fail(channel === undefined ? 'empty data frame' : `channel ${channel} is not writable by the gateway`);
     }
   }
 

@@ -8,11 +8,10 @@
 // attach and on every change, and of refused input, on the ROLE channel; others get the text
 // notices a person reads on stderr.
 import type { Logger } from 'pino';
-import { ROLE, type ConsoleRole } from '../protocol/index.js';
+import { ROLE, closeFromConsoleEnd, type ConsoleRole } from '../protocol/index.js';
 import type { ConsoleStream } from './backend.js';
 import { Scrollback } from './scrollback.js';
 import {
-  outcomeOfEnd,
   outcomeOfError,
   type Attachment,
   type ConsoleSession,
@@ -90,7 +89,7 @@ export class SharedConsole {
     stream.onDrain(() => {
       for (const member of this.members) member.drained();
     });
-    stream.onEnd((end) => this.end(outcomeOfEnd(end)));
+    stream.onEnd((end) => this.end(closeFromConsoleEnd(end)));
     stream.onError((error) => {
       options.logger.warn({ err: error }, 'console failed');
       this.end(outcomeOfError(error));
