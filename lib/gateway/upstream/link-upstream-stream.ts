@@ -5,7 +5,7 @@
 import { CreditedStream, invalidStreamWindow, type LinkConnection, type MultiplexedStream } from '../../link/index.js';
 import type { CloseMessage, Frame } from '../../protocol/index.js';
 import { StreamEvents } from './stream-events.js';
-import type { UpstreamStream } from './upstream.js';
+import { stdinOverrun, type UpstreamStream } from './upstream.js';
 
 export interface LinkUpstreamLimits {
   /** Credit we grant the provider for output. */
@@ -86,10 +86,8 @@ export class LinkUpstreamStream implements UpstreamStream, MultiplexedStream {
   write(message: Buffer): void {
     if (this.state === 'closed') return;
     this.credited.send(message[0]!, message.subarray(1));
-    const held = this.credited.waitingBytes;
-    if (held > this.limits.stdinHoldBytes) {
-      this.fail(429, `stdin overran: the console accepted no input while ${held} bytes were waiting (limit ${this.limits.stdinHoldBytes})`, 'TooManyRequests');
-    }
+    const overrun = stdinOverrun(this.credited.waitingBytes, this.limits.stdinHoldBytes);
+    if (overrun) this.fail(overrun.code!, overrun.message!, overrun.reason!);
   }
 
   resize(cols: number, rows: number): void {
