@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import {
   CLIENT_CHANNEL_OFFER,
   ChannelProtocolError,
+  MAX_REFUSAL_BODY_BYTES,
   OUTPUT_OFFSET_HEADER,
   StatusError,
   checkClientMessage,
@@ -20,7 +21,7 @@ import {
   type ChannelProtocol,
   type OpenMessage,
 } from '../../protocol/index.js';
-import { REFUSAL_BODY_LIMIT, providerRefusal } from './provider-refusal.js';
+import { providerRefusal } from './provider-refusal.js';
 import { PerSessionStream, type PerSessionLimits, type SessionTransport } from './per-session-stream.js';
 import type { ProviderTarget, Upstream, UpstreamStream } from './upstream.js';
 
@@ -107,13 +108,13 @@ export class WebsocketUpstream implements Upstream {
         let length = 0;
         const refused = () => {
           req.destroy();
-          const body = Buffer.concat(chunks).toString('utf8', 0, Math.min(length, REFUSAL_BODY_LIMIT));
+          const body = Buffer.concat(chunks).toString('utf8', 0, Math.min(length, MAX_REFUSAL_BODY_BYTES));
           reject(providerRefusal(key, res.statusCode ?? 0, res.statusMessage ?? '', body));
         };
         res.on('data', (chunk: Buffer) => {
           chunks.push(chunk);
           length += chunk.length;
-          if (length >= REFUSAL_BODY_LIMIT) refused();
+          if (length >= MAX_REFUSAL_BODY_BYTES) refused();
         });
         res.on('end', refused);
         res.on('error', refused);
