@@ -111,6 +111,11 @@ export class LinkSession implements ConsoleSession, MultiplexedStream {
     this.leave();
   }
 
+  linkDrained(): void {
+    this.credited.linkDrained();
+    this.sent();
+  }
+
   private receiveData(data: Buffer): void {
     if (this.state !== 'open' || !this.credited.received(data.length)) {
       return this.fail('flow control window exceeded');
@@ -145,11 +150,6 @@ export class LinkSession implements ConsoleSession, MultiplexedStream {
   private receiveCredit(bytes: number): void {
     const overflow = this.credited.credit(bytes);
     if (overflow) return this.fail(overflow.message);
-    this.sent();
-  }
-
-  linkDrained(): void {
-    this.credited.linkDrained();
     this.sent();
   }
 

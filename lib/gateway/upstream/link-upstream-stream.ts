@@ -20,7 +20,7 @@ export class LinkUpstreamStream implements UpstreamStream, MultiplexedStream {
   writer = false;
   outputOffset = 0;
   private state: State = 'opening';
-  /** Holds client stdin, in order, while the provider grants no credit. */
+  /** Credit both ways; holds client stdin, in order, while the provider grants none or the link is full. */
   private readonly credited: CreditedStream;
   private readonly events = new StreamEvents();
   private openedHandler: ((error?: CloseMessage) => void) | undefined;
