@@ -2,18 +2,13 @@
 // `ironcore-console COMMAND ...`: one small dispatcher; each command lives in ./commands.
 // Installed as `kubectl-ironcore_console` too, so `kubectl ironcore-console exec` works.
 import { readFileSync } from 'node:fs';
-import { EXIT, UsageError, usageOf } from './usage.js';
+import { EXIT, UsageError, usageOf, type CliCommand } from './usage.js';
 
-interface Command {
-  summary: string;
-  run(argv: string[]): Promise<void>;
-}
-
-const commands: Record<string, () => Promise<Command>> = {
-  dev: () => import('./commands/dev.js'),
-  gateway: () => import('./commands/gateway.js'),
-  provider: () => import('./commands/provider.js'),
-  exec: () => import('./commands/exec.js'),
+const commands: Record<string, () => Promise<CliCommand>> = {
+  dev: async () => (await import('./commands/dev.js')).devCommand,
+  gateway: async () => (await import('./commands/gateway.js')).gatewayCommand,
+  provider: async () => (await import('./commands/provider.js')).providerCommand,
+  exec: async () => (await import('./commands/exec.js')).execCommand,
 };
 /** Other names for the same commands. */
 const aliases: Record<string, string> = { console: 'exec' };

@@ -15,6 +15,13 @@ export const EXIT = {
   inputRefused: INPUT_REFUSED_EXIT_CODE,
 } as const;
 
+/** One `ironcore-console` command, as each module in ./commands exports it. */
+export interface CliCommand {
+  /** One line for the command list of `ironcore-console --help`. */
+  summary: string;
+  run(argv: string[]): Promise<void>;
+}
+
 /** The command line was wrong: print the message and exit with EXIT.usage. */
 export class UsageError extends Error {
   override name = 'UsageError';

@@ -6,6 +6,7 @@
 import type WebSocket from 'ws';
 import {
   CLOSE,
+  ChannelProtocolError,
   ERROR,
   OUTPUT_OFFSET,
   RESIZE,
@@ -15,6 +16,7 @@ import {
   STDOUT,
   channelMessage,
   encodeResize,
+  parseErrorChannel,
   parseOutputOffset,
   parseRoleMessage,
   supportsHalfClose,
@@ -104,23 +106,17 @@ export class ChannelSocket {
     else this.queued.push(event);
   }
 
+  /** The error channel's Status; one the server wrote wrong is a failure that says so. */
+  private errorChannelStatus(payload: Buffer): Status {
+    const status = parseErrorChannel(this.protocol, payload);
+    return status instanceof ChannelProtocolError ? { metadata: {}, status: 'Failure', message: status.message } : status;
+  }
+
   private dispatch(handlers: ChannelHandlers, data: Buffer, role: RoleEvent | undefined): void {
     const channel = data[0];
     if (channel === STDOUT || channel === STDERR) handlers.output(channel, data.subarray(1));
-    else if (channel === ERROR) handlers.status(parseChannelStatus(data.subarray(1)));
+    else if (channel === ERROR) handlers.status(this.errorChannelStatus(data.subarray(1)));
     else if (channel === OUTPUT_OFFSET) this.outputOffset ??= parseOutputOffset(data.subarray(1));
     else if (role) handlers.role(role);
   }
-}
-
-/** v4/v5 write a Status as JSON; anything else there is taken as a failure's message. */
-function parseChannelStatus(payload: Buffer): Status {
-  const text = payload.toString('utf8');
-  try {
-    const value = JSON.parse(text) as Partial<Status> | null;
-    if (value && (value.status === 'Success' || value.status === 'Failure')) return value as Status;
-  } catch {
-    // not JSON: the message itself
-  }
-  return { metadata: {}, status: 'Failure', message: text };
 }

@@ -1,7 +1,7 @@
 // Opens the exec websocket: v5 then v4 channel protocol, the bearer token in the Authorization
 // header, TLS as the kubeconfig says. A refused upgrade is read as the Kubernetes Status it is.
 import WebSocket from 'ws';
-import { OUTPUT_OFFSET_HEADER, parseOffsetText, type ChannelProtocol } from '../protocol/index.js';
+import { MAX_REFUSAL_BODY_BYTES, OUTPUT_OFFSET_HEADER, parseOffsetText, type ChannelProtocol } from '../protocol/index.js';
 import { ChannelSocket } from './channel-socket.js';
 import { connectError, refusalError, ExecError, type FailureContext } from './failures.js';
 import type { ConnectionSettings } from './settings.js';
@@ -10,8 +10,6 @@ import type { ConnectionSettings } from './settings.js';
 const OFFERED_PROTOCOLS: ChannelProtocol[] = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
 const HANDSHAKE_TIMEOUT_MS = 30_000;
-/** A refusal body is a small Status; more is not worth reading. */
-const MAX_REFUSAL_BODY = 64 * 1024;
 
 /**
  * Opens the exec websocket at `url` (v5, else v4 channel protocol) with the connection's
@@ -44,7 +42,7 @@ export function connectExec(settings: ConnectionSettings, url: URL, context: Fai
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {
-        if (body.length < MAX_REFUSAL_BODY) body += chunk;
+        if (body.length < MAX_REFUSAL_BODY_BYTES) body += chunk;
       });
       response.on('end', () => {
         reject(refusalError(response.statusCode ?? 0, body, context));

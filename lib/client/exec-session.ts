@@ -22,7 +22,7 @@ export interface OutputSink {
   close(): void;
 }
 
-export interface SessionOptions {
+export interface ExecSessionOptions {
   io: SessionIo;
   /** Leave when this byte arrives alone in a read; only for a terminal in raw mode. */
   escapeKey?: number;
@@ -41,7 +41,7 @@ export interface SessionOptions {
   sinks: OutputSink[];
 }
 
-export type SessionEnd =
+export type ExecSessionEnd =
   | { kind: 'status'; status: Status }
   | { kind: 'escape' | 'idle' | 'closed' }
   /** The server closed the connection in order, but without a Status. */
@@ -56,7 +56,7 @@ const ORDERLY_CLOSE_CODES = [1000, 1001, 1005];
 
 export class ExecSession {
   private readonly cleanups: (() => void)[] = [];
-  private resolveEnd: (end: SessionEnd) => void = () => {};
+  private resolveEnd: (end: ExecSessionEnd) => void = () => {};
   private ended = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private stdinHeld = false;
@@ -67,12 +67,12 @@ export class ExecSession {
 
   constructor(
     private readonly socket: ChannelSocket,
-    private readonly options: SessionOptions,
+    private readonly options: ExecSessionOptions,
   ) {}
 
   /** Resolves once, when the session is over and everything it started is stopped. */
-  run(): Promise<SessionEnd> {
-    const end = new Promise<SessionEnd>((resolve) => (this.resolveEnd = resolve));
+  run(): Promise<ExecSessionEnd> {
+    const end = new Promise<ExecSessionEnd>((resolve) => (this.resolveEnd = resolve));
     this.watchSignals();
     this.watchOutputErrors();
     this.cleanups.push(
@@ -188,7 +188,7 @@ export class ExecSession {
     this.idleTimer = setTimeout(() => this.finish({ kind: 'idle' }), quietMs);
   }
 
-  private finish(end: SessionEnd): void {
+  private finish(end: ExecSessionEnd): void {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.idleTimer);

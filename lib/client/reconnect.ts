@@ -4,9 +4,9 @@
 // backoff, replaying from the offset after the last byte shown, so nothing is printed twice.
 // A normal end, the console's exit code and any other Status end the session as before.
 import type { ChannelSocket } from './channel-socket.js';
-import { Backoff, RECONNECT_BACKOFF } from './backoff.js';
+import { Backoff, RECONNECT_BACKOFF } from '../kube/backoff.js';
 import { isEscapeChunk } from './escape-key.js';
-import { ExecSession, type SessionEnd, type SessionOptions } from './exec-session.js';
+import { ExecSession, type ExecSessionEnd, type ExecSessionOptions } from './exec-session.js';
 import { ExecError } from './failures.js';
 
 export interface Reconnector {
@@ -19,7 +19,7 @@ export interface Reconnector {
 const INTERRUPTING_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Runs sessions on `first`, then on each reconnection, until one ends for good. */
-export async function runSessions(first: ChannelSocket, options: SessionOptions, reconnector?: Reconnector): Promise<SessionEnd> {
+export async function runSessions(first: ChannelSocket, options: ExecSessionOptions, reconnector?: Reconnector): Promise<ExecSessionEnd> {
   let socket = first;
   for (;;) {
     const session = new ExecSession(socket, options);
@@ -37,7 +37,7 @@ export async function runSessions(first: ChannelSocket, options: SessionOptions,
 }
 
 /** Why the connection is worth opening again, or undefined when the session is over. */
-export function dropReason(end: SessionEnd): string | undefined {
+export function dropReason(end: ExecSessionEnd): string | undefined {
   switch (end.kind) {
     case 'lost':
       return end.reason;
@@ -57,16 +57,16 @@ export function dropReason(end: SessionEnd): string | undefined {
 async function reconnect(
   reconnector: Reconnector,
   replayFrom: number | undefined,
-  options: SessionOptions,
-): Promise<{ socket: ChannelSocket } | { end: SessionEnd }> {
+  options: ExecSessionOptions,
+): Promise<{ socket: ChannelSocket } | { end: ExecSessionEnd }> {
   const interrupt = watchInterrupts(options);
   try {
-    const backoff = new Backoff();
+    const backoff = new Backoff(RECONNECT_BACKOFF);
     let lastFailure = 'no attempt finished';
     for (;;) {
       const delay = backoff.next();
       if (delay === undefined) {
-        throw new ExecError('unreachable', `gave up reconnecting after ${RECONNECT_BACKOFF.giveUpAfterMs / 1000}s: ${lastFailure}`);
+        throw new ExecError('unreachable', `gave up reconnecting after ${RECONNECT_BACKOFF.giveUpAfterMs! / 1000}s: ${lastFailure}`);
       }
       const waited = await Promise.race([new Promise<undefined>((resolve) => setTimeout(resolve, delay)), interrupt.ended]);
       if (waited) return { end: waited };
@@ -91,9 +91,9 @@ async function reconnect(
  * and drops other keys (typed blind, they should not reach the console later); piped input
  * stays paused, so the next connection gets all of it.
  */
-function watchInterrupts(options: SessionOptions): { ended: Promise<SessionEnd>; stop(): void } {
+function watchInterrupts(options: ExecSessionOptions): { ended: Promise<ExecSessionEnd>; stop(): void } {
   const stops: (() => void)[] = [];
-  const ended = new Promise<SessionEnd>((resolve) => {
+  const ended = new Promise<ExecSessionEnd>((resolve) => {
     for (const signal of INTERRUPTING_SIGNALS) {
       const handler = (): void => resolve({ kind: 'signal', signal });
       process.on(signal, handler);

@@ -10,7 +10,7 @@ import { exitCodeOf } from '../protocol/index.js';
 import { AsciicastRecorder } from './asciicast.js';
 import { connectExec } from './connect.js';
 import { describeEscapeKey } from './escape-key.js';
-import type { OutputSink, SessionEnd, SessionIo, SessionOptions } from './exec-session.js';
+import type { OutputSink, ExecSessionEnd, SessionIo, ExecSessionOptions } from './exec-session.js';
 import { execUrl } from './exec-url.js';
 import { ExecError, connectionLost } from './failures.js';
 import { KEEPALIVE_INTERVAL_MS } from './keepalive.js';
@@ -93,7 +93,7 @@ export async function runExec(options: ExecOptions): Promise<number> {
       role.role = await Promise.race([socket.firstRole, sleep(ROLE_WAIT_MS, undefined, { ref: false })]);
       io.stderr.write(`Connected to ${target}${role.describe(role.role)}. ${escapeHint(options.escapeKey)}\r\n`);
     }
-    const sessionOptions: SessionOptions = {
+    const sessionOptions: ExecSessionOptions = {
       io,
       escapeKey: terminal ? options.escapeKey : undefined,
       sizeFrom,
@@ -105,7 +105,7 @@ export async function runExec(options: ExecOptions): Promise<number> {
       sinks,
     };
     terminal?.enter();
-    let end: SessionEnd;
+    let end: ExecSessionEnd;
     try {
       end = await runSessions(socket, sessionOptions, reconnector);
     } finally {
@@ -140,7 +140,7 @@ function openSinks(options: ExecOptions, size: { cols: number; rows: number }, t
   return sinks;
 }
 
-function exitCode(end: SessionEnd): number {
+function exitCode(end: ExecSessionEnd): number {
   switch (end.kind) {
     case 'status': {
       const code = exitCodeOf(end.status);

@@ -4,12 +4,10 @@
 // client keeps up, so a client that stops reading holds at most a window plus a watermark of
 // output and never slows anyone else.
 import {
-  CLOSE,
-  RESIZE,
-  STDIN,
+  ChannelProtocolError,
   failureStatus,
   outputOffsetMessage,
-  parseResize,
+  readClientMessage,
   statusFromClose,
   successStatus,
   type CloseMessage,
@@ -30,7 +28,7 @@ export interface ClientConnection {
   finish(status: Status): void;
 }
 
-export interface SessionEnd {
+export interface GatewaySessionEnd {
   status: Status;
   bytesIn: number;
   bytesOut: number;
@@ -41,7 +39,7 @@ export interface GatewaySessionOptions {
   clientWatermark: number;
   /** The client asked for the output offset in-band (announceOffset=true). */
   announceOffset: boolean;
-  onEnd: (end: SessionEnd) => void;
+  onEnd: (end: GatewaySessionEnd) => void;
   /** Paces what leaves for the client (--max-bytes-per-second); absent: no cap. */
   pacer?: OutputPacer;
 }
@@ -88,17 +86,11 @@ export class GatewaySession {
   /** A message from the client in binary channel form, already checked against its protocol. */
   fromClient(message: Buffer): void {
     if (this.ended) return;
-    const channel = message[0];
-    if (channel === RESIZE) {
-      const size = parseResize(message.subarray(1));
-      if (size instanceof Error) return this.endWith(failureStatus(400, size.message));
-      this.stream.resize(size.cols, size.rows);
-      return;
-    }
-    if (channel === STDIN || channel === CLOSE) {
-      this.bytesIn += message.length - 1;
-      this.stream.write(message);
-    }
+    const input = readClientMessage(message);
+    if (input instanceof ChannelProtocolError) return this.endWith(failureStatus(400, input.message));
+    if (input.kind === 'resize') return this.stream.resize(input.size.cols, input.size.rows);
+    this.bytesIn += message.length - 1;
+    this.stream.write(input.message);
   }
 
   /** The client's send buffer drained: return the credit held back. */

@@ -3,12 +3,11 @@
 import {
   ERROR,
   channelMessage,
-  checkClientMessage,
-  decodeBase64Message,
   encodeBase64Message,
   errorChannelPayload,
   failureStatus,
   isBase64Protocol,
+  readClientFrame,
   type ChannelProtocol,
   type Status,
 } from '../protocol/index.js';
@@ -46,16 +45,10 @@ export class WebsocketClient implements ClientConnection {
 
   /** A websocket message from the client, checked and handed to the session in binary form. */
   receive(session: GatewaySession, data: ArrayBuffer, isBinary: boolean): void {
-    let message: Buffer | Error;
-    if (this.text) {
-      message = isBinary ? new Error('binary message on a base64 protocol') : decodeBase64Message(Buffer.from(data).toString('latin1'));
-    } else {
-      // uWS reclaims `data` when this callback returns and the link may write later: copy once.
-      message = Buffer.from(new Uint8Array(data));
-    }
+    // uWS reclaims `data` when this callback returns and the link may write later: a binary
+    // message is copied once (a base64 one is decoded into a new buffer anyway).
+    const message = readClientFrame(this.protocol, this.text ? Buffer.from(data) : Buffer.from(new Uint8Array(data)), isBinary);
     if (message instanceof Error) return session.endWith(failureStatus(400, message.message));
-    const invalid = checkClientMessage(this.protocol, message);
-    if (invalid) return session.endWith(failureStatus(400, invalid.message));
     session.fromClient(message);
   }
 }

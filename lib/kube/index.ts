@@ -29,7 +29,7 @@ export { KubeApiError, type StatusDetails } from './errors.js';
 export { MachineLookup, type MachineLookupOptions, type MachineTarget } from './lookup.js';
 export { MachinePoolCache, type MachinePoolCacheOptions, type WarnLogger } from './pool-cache.js';
 export { DEFAULT_ADDRESS_PREFERENCE, DEFAULT_MACHINEPOOLLET_PORT } from './addresses.js';
-export type { BackoffOptions } from './backoff.js';
+export { Backoff, backoffDelay, LINK_BACKOFF, RECONNECT_BACKOFF, WATCH_BACKOFF, type BackoffPolicy } from './backoff.js';
 export { MACHINES, MACHINE_POOLS, resourcePath, type ResourceType } from './resources.js';
 export type { KubeList, KubeObject, Machine, MachinePool, MachinePoolAddress, ObjectMeta, UserInfo } from './types.js';
 

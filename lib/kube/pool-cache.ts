@@ -2,7 +2,7 @@
 // machine costs one GET at most: pools are few, change rarely, and every session needs one.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Status } from '../protocol/index.js';
-import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { WATCH_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js';
 import type { KubeClient } from './client.js';
 import { KubeApiError } from './errors.js';
 import { MACHINE_POOLS, resourcePath } from './resources.js';
@@ -16,7 +16,8 @@ export interface WarnLogger {
 }
 
 export interface MachinePoolCacheOptions {
-  backoff?: BackoffOptions;
+  /** Default WATCH_BACKOFF. */
+  backoff?: BackoffPolicy;
   /** A watch that sends nothing (not even a bookmark) for this long is reconnected. */
   watchIdleTimeoutMs?: number;
   /** The watch's timeoutSeconds (default: the client's, 5 to 10 minutes). */
@@ -95,7 +96,7 @@ export class MachinePoolCache {
 
   private async pause(attempt: number): Promise<boolean> {
     try {
-      await sleep(backoffDelay(attempt, this.options.backoff), undefined, { signal: this.stopped.signal });
+      await sleep(backoffDelay(attempt, this.options.backoff ?? WATCH_BACKOFF), undefined, { signal: this.stopped.signal });
       return true;
     } catch {
       return false;

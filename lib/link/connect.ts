@@ -4,7 +4,7 @@
 import { request, type IncomingMessage } from 'node:http';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { LINK_PATH, LINK_UPGRADE, parseStatus, type Status } from '../protocol/index.js';
+import { LINK_PATH, LINK_UPGRADE, MAX_REFUSAL_BODY_BYTES, parseStatus, type Status } from '../protocol/index.js';
 import { LinkConnection, type LinkOptions } from './connection.js';
 
 export interface ConnectLinkOptions extends LinkOptions {
@@ -32,8 +32,6 @@ export class LinkHandshakeError extends Error {
     super(message, options);
   }
 }
-
-const MAX_ERROR_BODY = 64 * 1024;
 
 /** Opens a link to a provider; rejects with a LinkHandshakeError. */
 export function connectLink(options: ConnectLinkOptions): Promise<LinkConnection> {
@@ -87,10 +85,10 @@ function readErrorBody(res: IncomingMessage, done: (body: string) => void): void
   const chunks: Buffer[] = [];
   let length = 0;
   res.on('data', (chunk: Buffer) => {
-    if (length < MAX_ERROR_BODY) chunks.push(chunk);
+    if (length < MAX_REFUSAL_BODY_BYTES) chunks.push(chunk);
     length += chunk.length;
   });
-  res.on('end', () => done(Buffer.concat(chunks).toString('utf8', 0, MAX_ERROR_BODY)));
+  res.on('end', () => done(Buffer.concat(chunks).toString('utf8', 0, MAX_REFUSAL_BODY_BYTES)));
   res.on('error', () => done(Buffer.concat(chunks).toString('utf8')));
 }
 

@@ -10,6 +10,7 @@ import {
   type CloseMessage,
   type Frame,
 } from '../protocol/index.js';
+import { LINK_WRITE_HIGH_WATER } from './limits.js';
 import { silentLogger } from './silent-logger.js';
 
 export interface LinkOptions {
@@ -21,6 +22,8 @@ export interface LinkOptions {
   pingTimeoutMs?: number;
   /** How long close() waits for the peer to end before destroying the socket (default 5 s). */
   lingerMs?: number;
+  /** Unsent bytes over which writableNeedDrain is true (default LINK_WRITE_HIGH_WATER). */
+  writeHighWaterBytes?: number;
   logger?: Logger;
 }
 
@@ -41,6 +44,7 @@ const INLINE_PAYLOAD_BYTES = 1024;
 export class LinkConnection {
   private readonly decoder: FrameDecoder;
   private readonly logger: Logger;
+  private readonly writeHighWater: number;
   private state: LinkState = 'open';
   private closeError: Error | undefined;
   private frameHandler: ((frame: Frame) => void) | undefined;
@@ -61,6 +65,7 @@ export class LinkConnection {
     head?: Buffer,
   ) {
     this.logger = options.logger ?? silentLogger;
+    this.writeHighWater = options.writeHighWaterBytes ?? LINK_WRITE_HIGH_WATER;
     this.head = head?.length ? head : undefined;
     this.decoder = new FrameDecoder({
       maxFrameSize: options.maxFrameSize,
@@ -80,9 +85,13 @@ export class LinkConnection {
     return this.state === 'open';
   }
 
-  /** True while the socket's write buffer is over its high-water mark; onDrain says when it is not. */
+  /**
+   * True while the socket holds more unsent bytes than the link's high-water mark (data should
+   * wait); onDrain says when it is empty again. The socket's own mark is lower, so a write has
+   * already returned false and the socket's 'drain' will come.
+   */
   get writableNeedDrain(): boolean {
-    return this.socket.writableNeedDrain;
+    return this.socket.writableLength >= this.writeHighWater;
   }
 
   /**
@@ -105,7 +114,7 @@ export class LinkConnection {
     if (this.state === 'closed') process.nextTick(() => handler(this.closeError));
   }
 
-  /** Called when the socket's write buffer has drained after writableNeedDrain. */
+  /** Called each time the socket's write buffer has drained (after writableNeedDrain, among others). */
   onDrain(handler: () => void): void {
     this.drainHandler = handler;
   }
@@ -130,7 +139,7 @@ export class LinkConnection {
     if (inline) head.set(payload, at + prefix);
     this.socket.write(head);
     if (!inline) this.socket.write(payload);
-    return !this.socket.writableNeedDrain;
+    return !this.writableNeedDrain;
   }
 
   /** Sends a control frame (any kind; use sendData for data). Returns false as sendData does. */
@@ -138,7 +147,7 @@ export class LinkConnection {
     if (this.state !== 'open') return false;
     this.corkUntilNextTick();
     this.socket.write(encodeFrame(frame));
-    return !this.socket.writableNeedDrain;
+    return !this.writableNeedDrain;
   }
 
   /** Says goodbye with a Close on stream 0 (default 200) and ends the socket gracefully. */

@@ -1,7 +1,9 @@
-// lib/link: the gateway <-> provider link (wire contract 2 in DESIGN.md) as a transport both
-// ends share: the HTTP/1.1 Upgrade handshake (connectLink for the gateway, acceptLink for the
-// provider), LinkConnection for the framed byte stream, and the per-stream credit windows.
-// What the frames mean is below; the provider implements it in lib/provider/link-handler.ts.
+// lib/link: the gateway <-> provider link (its frames are proto/console.proto) as a transport
+// both ends share: the HTTP/1.1 Upgrade handshake (connectLink for the gateway, acceptLink for
+// the provider), LinkConnection for the framed byte stream, StreamMultiplexer for the stream
+// table and its rules, and CreditedStream for each stream's credit. What the frames mean is
+// below; the gateway's streams are lib/gateway/upstream/link-upstream-stream.ts, the
+// provider's lib/provider/link-session.ts.
 //
 // Link semantics (console.ironcore.dev/v1)
 // - Streams. The gateway opens streams with odd ids, increasing, never reused on a link.
@@ -25,7 +27,8 @@
 //   bytes]; [255, 0] stdin EOF (the backend's end() when the session is alone on its console,
 //   i.e. sharing 'none' or 'exclusive'; on a shared console it only gives up the write lock);
 //   [4][{"Width":W,"Height":H}] is accepted as a resize, as is a Resize frame (only the
-//   writer's resizes reach the console). Bytes pass through untouched (0x00, 0x1d, 0xff too).
+//   writer's resizes reach the console). A sender puts at most MAX_DATA_PAYLOAD, and half the
+//   window its peer granted, in one data frame, and waits for credit for a whole frame. Bytes pass through untouched (0x00, 0x1d, 0xff too).
 // - Write lock. The first session that may write holds it, or one that opens with takeover
 //   (the previous writer is told); when the writer leaves, it passes to the session that may
 //   write and has been attached longest (told on [6] when it asked), else to the first to type. A viewer that stays stalled (its queue full) past the provider's stall timeout
@@ -35,6 +38,8 @@
 //   receiver returns Credit as it consumes (the provider: as the console accepts the bytes),
 //   batched (ReceiveWindow). A peer that exceeds its credit gets its stream closed with 400
 //   "flow control window exceeded" (the link stays up). A slow stream only stops itself.
+//   A link whose socket holds LINK_WRITE_HIGH_WATER unsent bytes sends no data until it
+//   drains, then each stream gets its turn; the provider pauses the consoles whose output waits.
 // - Close. Either side's Close ends the stream and is never answered. Any other frame for a
 //   stream that is not open is answered with Close{400, "stream N is not open"}. A console's
 //   end: Close{200, exit_code 0}; a non-zero exit: Close{500, "NonZeroExitCode", exit_code N};
@@ -47,5 +52,7 @@ export { acceptLink, isLinkRequest } from './accept.js';
 export { refuseUpgrade } from './upgrade-refusal.js';
 export { LinkConnection, LinkClosedError, type LinkOptions } from './connection.js';
 export { SendWindow, ReceiveWindow, MAX_WINDOW } from './flow-control.js';
+export { CreditedStream, invalidStreamWindow } from './credited-stream.js';
+export { StreamMultiplexer, type MultiplexedStream, type StreamMultiplexerOptions } from './stream-multiplexer.js';
 export { silentLogger } from './silent-logger.js';
-export { MIN_STREAM_WINDOW, DEFAULT_STREAM_WINDOW, MAX_DATA_PAYLOAD } from './limits.js';
+export { MIN_STREAM_WINDOW, DEFAULT_STREAM_WINDOW, MAX_DATA_PAYLOAD, LINK_WRITE_HIGH_WATER } from './limits.js';

@@ -11,5 +11,13 @@ export const MIN_STREAM_WINDOW = 1024;
  */
 export const DEFAULT_STREAM_WINDOW = 1024 * 1024;
 
+/**
+ * Bytes a link's socket may hold unsent before its streams stop sending data (their output
+ * then waits for the socket to drain, and the provider pauses the consoles behind it): a slow
+ * link holds this, not a window per stream. One window, so that a single stream is stopped by
+ * its credit first, never by this.
+ */
+export const LINK_WRITE_HIGH_WATER = 1024 * 1024;
+
 /** The largest payload a sender puts in one data frame, well under the decoder's 1 MiB limit. */
 export const MAX_DATA_PAYLOAD = 64 * 1024;

@@ -2,7 +2,7 @@
 // [channel byte][payload]; the base64 protocols carry text: the channel as an ASCII digit,
 // then the payload in standard base64. Internally a message is always the binary form, so the
 // gateway forwards binary-protocol messages as they are and converts only base64 ones.
-import { type ChannelProtocol, hasJsonStatus, supportsHalfClose } from './subprotocol.js';
+import { type ChannelProtocol, hasJsonStatus, isBase64Protocol, supportsHalfClose } from './subprotocol.js';
 import { parseOffsetText } from './output-offset.js';
 import { parseRoleEvent, type RoleEvent } from './role.js';
 import type { Status } from './status.js';
@@ -78,6 +78,21 @@ export function checkClientMessage(protocol: ChannelProtocol, message: Uint8Arra
   return new ChannelProtocolError(`channel ${channel} is not writable by the client over ${protocol}`);
 }
 
+/**
+ * A client's websocket message in binary form, checked against what its protocol lets a client
+ * send: base64 protocols take text only; on a binary protocol `data` comes back as it is (copy
+ * it when it does not stay valid).
+ */
+export function readClientFrame(protocol: ChannelProtocol, data: Buffer, isBinary: boolean): Buffer | ChannelProtocolError {
+  let message = data;
+  if (isBase64Protocol(protocol)) {
+    if (isBinary) return new ChannelProtocolError('binary message on a base64 protocol');
+    const decoded = decodeBase64Message(data.toString('latin1'));
+    if (decoded instanceof ChannelProtocolError) return decoded;
+    message = decoded;
+  }
+  return checkClientMessage(protocol, message) ?? message;
+}
 
 /** The bytes or text to write on the error channel for `status`, in the form the protocol uses. */
 export function errorChannelPayload(protocol: ChannelProtocol | SpdyChannelProtocol, status: Status): Buffer | undefined {

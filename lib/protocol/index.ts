@@ -9,6 +9,7 @@ export type { ChannelPort } from './channel-port.js';
 export * from './resize.js';
 export * from './status.js';
 export * from './close-status.js';
+export * from './client-message.js';
 export * from './subprotocol.js';
 export * from './bearer-header.js';
 export * from './names.js';

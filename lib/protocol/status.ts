@@ -76,6 +76,9 @@ export function exitCodeOf(status: Status): number | undefined {
   return Number.isInteger(code) ? code : undefined;
 }
 
+/** How much of a refused upgrade's (or handshake's) body a client reads for its Status. */
+export const MAX_REFUSAL_BODY_BYTES = 64 * 1024;
+
 /** A Status object from a response body, or undefined when the body is not one. */
 export function parseStatus(body: string): Status | undefined {
   try {

@@ -1,11 +1,9 @@
 // What a machine pool provider implements to give its machines a console (IEP-02's
 // "server-side interface"): a ConsoleBackend opens a machine's console as a ConsoleStream.
+import type { UserInfo } from '../kube/index.js';
 
-export interface UserInfo {
-  username: string;
-  uid?: string;
-  groups?: string[];
-}
+/** The user a console is opened for, as the gateway or this provider authenticated them. */
+export type { UserInfo };
 
 /** The console a session asks a backend for. */
 export interface OpenRequest {

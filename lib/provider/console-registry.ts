@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { ConflictError, type ConsoleBackend, type OpenRequest } from './backend.js';
 import { SharedConsole } from './shared-console.js';
-import { outcomeOfError, type ConsoleSession, type SessionOptions, type SessionOutcome } from './session.js';
+import { outcomeOfError, type ConsoleSession, type AttachOptions, type SessionOutcome } from './session.js';
 
 /** 'shared': one writer, viewers and scrollback; 'exclusive': one session per console (409 for a second); 'none': every session its own console. */
 export type SharingMode = 'shared' | 'exclusive' | 'none';
@@ -23,7 +23,7 @@ export interface ConsoleRegistryOptions {
 
 interface Waiter {
   session: ConsoleSession;
-  options: SessionOptions;
+  options: AttachOptions;
 }
 
 /** A console being opened (the waiters attach once it is) or open. */
@@ -40,7 +40,7 @@ export class ConsoleRegistry {
    * session learns the result through attached() or ended(), possibly before this returns.
    * Returns `cancel`, which gives up an attach still waiting for the console to open.
    */
-  attach(request: OpenRequest, options: SessionOptions, session: ConsoleSession): () => void {
+  attach(request: OpenRequest, options: AttachOptions, session: ConsoleSession): () => void {
     const key = this.options.sharing === 'none' ? `#${this.nextPrivateKey++}` : `${request.namespace}/${request.machine}`;
     const entry = this.entries.get(key);
     if (entry && this.options.sharing === 'exclusive') {

@@ -3,15 +3,12 @@
 // and close (stdin EOF) messages, and at the end a Status on the error channel before a normal
 // close. The console is paused while the port is over its high-water mark.
 import {
-  CLOSE,
-  RESIZE,
-  STDIN,
+  ChannelProtocolError,
   channelMessage,
-  exitCodeStatus,
   failureStatus,
   outputOffsetMessage,
-  parseResize,
-  successStatus,
+  readClientMessage,
+  statusFromClose,
   type ChannelPort,
   type Status,
 } from '../protocol/index.js';
@@ -74,7 +71,7 @@ export class EndpointSession implements ConsoleSession {
     this.closed = true;
     this.attachment = undefined;
     if (!this.port) return this.settings.refuse(failureStatus(outcome.code, outcome.message, outcome.reason));
-    this.port.endWithStatus(statusOf(outcome));
+    this.port.endWithStatus(statusFromClose(outcome));
   }
 
   private bind(port: ChannelPort): void {
@@ -91,20 +88,19 @@ export class EndpointSession implements ConsoleSession {
   private receive(message: Buffer): void {
     const attachment = this.attachment;
     if (!attachment) return;
-    switch (message[0]) {
-      case STDIN:
-        if (attachment.write(message.subarray(1)) === 'pending') this.port!.pauseInput();
+    const input = readClientMessage(message);
+    if (input instanceof ChannelProtocolError) {
+      this.detach();
+      this.closed = true;
+      return this.port!.endWithStatus(failureStatus(400, input.message));
+    }
+    switch (input.kind) {
+      case 'stdin':
+        if (attachment.write(input.bytes) === 'pending') this.port!.pauseInput();
         return;
-      case RESIZE: {
-        const size = parseResize(message.subarray(1));
-        if (size instanceof Error) {
-          this.detach();
-          this.closed = true;
-          return this.port!.endWithStatus(failureStatus(400, size.message));
-        }
-        return attachment.resize(size.cols, size.rows);
-      }
-      case CLOSE:
+      case 'resize':
+        return attachment.resize(input.size.cols, input.size.rows);
+      case 'close':
         return attachment.endInput();
     }
   }
@@ -119,11 +115,4 @@ export class EndpointSession implements ConsoleSession {
     this.attachment?.detach();
     this.attachment = undefined;
   }
-}
-
-/** The error channel's Status for how the session ended, as the kubelet writes it. */
-function statusOf(outcome: SessionOutcome): Status {
-  if (outcome.code === 200) return successStatus();
-  if (outcome.reason === 'NonZeroExitCode' && outcome.exitCode !== undefined) return exitCodeStatus(outcome.exitCode);
-  return failureStatus(outcome.code, outcome.message, outcome.reason);
 }

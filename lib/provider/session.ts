@@ -1,9 +1,10 @@
 // What a shared console knows of a session, whichever route it came by (a link stream or the
 // per-machine websocket), and how a session ends.
-import { ConsoleError, type ConsoleEnd } from './backend.js';
+import type { SessionClose } from '../protocol/index.js';
+import { ConsoleError } from './backend.js';
 
 /** How a session wants to attach. */
-export interface SessionOptions {
+export interface AttachOptions {
   /** Take the write lock even when another session holds it. */
   takeover: boolean;
   /** Never take the write lock (the session's stdin is refused with a notice). */
@@ -23,12 +24,7 @@ export interface SessionOptions {
 }
 
 /** Why a session ended, shaped as the link's Close message (an HTTP-style code and a Status reason). */
-export interface SessionOutcome {
-  code: number;
-  reason: string;
-  message: string;
-  exitCode?: number;
-}
+export type SessionOutcome = SessionClose;
 
 export interface ConsoleSession {
   /** Names the session in logs (never console bytes). */
@@ -64,23 +60,7 @@ export interface Attachment {
   detach(): void;
 }
 
-export const SUCCESS: SessionOutcome = { code: 200, reason: 'Success', message: 'console session ended', exitCode: 0 };
-
 export const SHUTTING_DOWN: SessionOutcome = { code: 503, reason: 'ServiceUnavailable', message: 'provider shutting down' };
-
-/** How a console's end reaches its sessions. */
-export function outcomeOfEnd(end: ConsoleEnd): SessionOutcome {
-  if (end.exitCode === undefined) {
-    return { code: 503, reason: 'ServiceUnavailable', message: end.message ?? 'console closed' };
-  }
-  if (end.exitCode === 0) return SUCCESS;
-  return {
-    code: 500,
-    reason: 'NonZeroExitCode',
-    message: end.message ?? `console process exited with code ${end.exitCode}`,
-    exitCode: end.exitCode,
-  };
-}
 
 /** A ConsoleError keeps its code; anything else is an internal error whose details stay in the log. */
 export function outcomeOfError(error: unknown): SessionOutcome {

@@ -8,15 +8,14 @@
 // attach and on every change, and of refused input, on the ROLE channel; others get the text
 // notices a person reads on stderr.
 import type { Logger } from 'pino';
-import { ROLE, type ConsoleRole } from '../protocol/index.js';
+import { ROLE, closeFromConsoleEnd, type ConsoleRole } from '../protocol/index.js';
 import type { ConsoleStream } from './backend.js';
 import { Scrollback } from './scrollback.js';
 import {
-  outcomeOfEnd,
   outcomeOfError,
   type Attachment,
   type ConsoleSession,
-  type SessionOptions,
+  type AttachOptions,
   type SessionOutcome,
   type WriteResult,
 } from './session.js';
@@ -62,7 +61,7 @@ function notice(text: string): Buffer {
  * counts from 0 again), so it gets everything kept, and an outputOffset below its replayFrom
  * tells it so. Without replayFrom: everything kept, or nothing with noReplay.
  */
-export function replayStart(kept: Pick<Scrollback, 'startOffset' | 'endOffset'>, options: Pick<SessionOptions, 'replay' | 'replayFrom'>): number {
+export function replayStart(kept: Pick<Scrollback, 'startOffset' | 'endOffset'>, options: Pick<AttachOptions, 'replay' | 'replayFrom'>): number {
   const { replayFrom } = options;
   if (replayFrom === undefined) return options.replay ? kept.startOffset : kept.endOffset;
   if (replayFrom > kept.endOffset) return kept.startOffset;
@@ -90,7 +89,7 @@ export class SharedConsole {
     stream.onDrain(() => {
       for (const member of this.members) member.drained();
     });
-    stream.onEnd((end) => this.end(outcomeOfEnd(end)));
+    stream.onEnd((end) => this.end(closeFromConsoleEnd(end)));
     stream.onError((error) => {
       options.logger.warn({ err: error }, 'console failed');
       this.end(outcomeOfError(error));
@@ -101,7 +100,7 @@ export class SharedConsole {
    * Attaches `session`: it gets attached(), then the scrollback from its replay start (see
    * replayStart), then live output, so it gets every byte from that offset on exactly once.
    */
-  join(session: ConsoleSession, options: SessionOptions): void {
+  join(session: ConsoleSession, options: AttachOptions): void {
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
     const from = replayStart(this.scrollback, options);
@@ -245,7 +244,7 @@ class Member implements Attachment {
   constructor(
     private readonly console: SharedConsole,
     readonly session: ConsoleSession,
-    options: SessionOptions,
+    options: AttachOptions,
     readonly outputOffset: number,
   ) {
     this.readOnlyNotice = !options.stdin ? NOTICES.noStdin : options.readOnly ? NOTICES.readOnly : undefined;

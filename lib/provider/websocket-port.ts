@@ -5,12 +5,11 @@ import type { RawData, WebSocket } from 'ws';
 import {
   ERROR,
   channelMessage,
-  checkClientMessage,
-  decodeBase64Message,
   encodeBase64Message,
   errorChannelPayload,
   failureStatus,
   isBase64Protocol,
+  readClientFrame,
   type ChannelPort,
   type ChannelProtocol,
   type Status,
@@ -89,12 +88,10 @@ export class WebsocketPort implements ChannelPort {
 
   private receive(data: RawData, isBinary: boolean): void {
     if (this.finished) return;
-    const bytes = data as Buffer;
-    const message = this.base64 && !isBinary ? decodeBase64Message(bytes.toString('utf8')) : bytes;
-    const invalid = message instanceof Error ? message : checkClientMessage(this.protocol, message);
-    if (!invalid) return this.messageHandler(message as Buffer);
+    const message = readClientFrame(this.protocol, data as Buffer, isBinary);
+    if (!(message instanceof Error)) return this.messageHandler(message);
     // The client broke the channel protocol: 400 on the error channel, and the session ends.
-    this.failure = invalid;
-    this.endWithStatus(failureStatus(400, invalid.message));
+    this.failure = message;
+    this.endWithStatus(failureStatus(400, message.message));
   }
 }

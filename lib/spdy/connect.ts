@@ -8,6 +8,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import {
+  MAX_REFUSAL_BODY_BYTES,
   SPDY_CHANNEL_PROTOCOLS,
   SPDY_STREAM_TYPE_HEADER,
   StatusError,
@@ -39,8 +40,6 @@ export interface SpdyConnectOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-/** The most of a refusal's body we read. */
-const MAX_REFUSAL_BODY = 64 * 1024;
 const DEFAULT_PING_INTERVAL_MS = 5000;
 
 export function connectSpdyChannelPort(options: SpdyConnectOptions): Promise<SpdyChannelPort> {
@@ -78,12 +77,12 @@ export function connectSpdyChannelPort(options: SpdyConnectOptions): Promise<Spd
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
-        if (size < MAX_REFUSAL_BODY) chunks.push(chunk);
+        if (size < MAX_REFUSAL_BODY_BYTES) chunks.push(chunk);
         size += chunk.length;
       });
       response.on('error', (error) => settle(error));
       response.on('end', () => {
-        const body = Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BODY).toString('utf8');
+        const body = Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BODY_BYTES).toString('utf8');
         settle((options.refusal ?? refusal)(response.statusCode ?? 0, response.statusMessage ?? '', body));
       });
     });

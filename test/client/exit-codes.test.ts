@@ -2,7 +2,7 @@
 import t from 'tap';
 import { createServer } from 'node:net';
 import { BOB } from '../fixtures/stack.js';
-import { run } from '../../lib/cli/commands/exec.js';
+import { execCommand } from '../../lib/cli/commands/exec.js';
 import { runCli, useCliStack } from './fixtures/cli.js';
 
 // The cases are independent: run them side by side.
@@ -44,7 +44,7 @@ t.test('every bad flag is a usage error (in process: the CLI maps UsageError to 
     [['m1', '--insecure-skip-tls-verify', '--certificate-authority', 'ca.pem'], /exclude each other/],
   ];
   for (const [args, message] of cases) {
-    await t.rejects(run([...args, '--kubeconfig', cli.kubeconfig]), { name: 'UsageError', message }, args.join(' '));
+    await t.rejects(execCommand.run([...args, '--kubeconfig', cli.kubeconfig]), { name: 'UsageError', message }, args.join(' '));
   }
 });
 

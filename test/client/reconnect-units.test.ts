@@ -1,6 +1,6 @@
 // When the client reconnects, and how long it waits: the drop reasons and the backoff.
 import t from 'tap';
-import { Backoff } from '../../lib/client/backoff.js';
+import { Backoff } from '../../lib/kube/backoff.js';
 import { dropReason } from '../../lib/client/reconnect.js';
 import type { Status } from '../../lib/protocol/index.js';
 

@@ -30,7 +30,7 @@ async function setup(t: Teardown, apiOptions: KubeApiFixtureOptions = {}) {
 }
 
 function startCache(t: Teardown, client: KubeClient): MachinePoolCache {
-  const cache = new MachinePoolCache(client, { backoff: { initialMs: 5, maxMs: 40 } });
+  const cache = new MachinePoolCache(client, { backoff: { firstDelayMs: 5, maxDelayMs: 40 } });
   t.teardown(() => cache.close());
   return cache.start();
 }
@@ -136,7 +136,7 @@ t.test('close() ends the watch and any pending retry; ready says false if it nev
   await eventually(() => api.watchCount === 0, 'the watch to end');
 
   api.setDown(true);
-  const neverSynced = new MachinePoolCache(client, { backoff: { initialMs: 10_000 } }).start();
+  const neverSynced = new MachinePoolCache(client, { backoff: { firstDelayMs: 10_000, maxDelayMs: 30_000 } }).start();
   await new Promise((resolve) => setTimeout(resolve, 30)); // the LIST failed; a 10 s backoff began
   const closing = Date.now();
   await neverSynced.close();

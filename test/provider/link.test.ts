@@ -140,6 +140,30 @@ t.test('a slow stream does not delay a fast stream on the same link', async (t) 
   t.ok(slow.dataBytes <= 128 * 1024);
 });
 
+t.test('a gateway that stops reading its link pauses the console behind it, whatever credit it granted', async (t) => {
+  const provider = await startProvider(t);
+  const link = await provider.connect();
+  // 256 MiB of credit: without the link's own backpressure the provider would read that much
+  // of the console into its socket's buffer.
+  const credit = 256 * 1024 * 1024;
+  const flood = link.open({ machine: 'flood-1', window: credit, autoCredit: false });
+  await flood.waitOpened();
+  link.link.socket.pause();
+  // The console stops once the kernel's buffers (of the link and of the device) are full.
+  let last = -1;
+  let steady = 0;
+  await eventually(() => {
+    const now = provider.backend.deviceBytesWritten;
+    steady = now === last ? steady + 1 : 0;
+    last = now;
+    return steady >= 20;
+  }, 'the flood device to stop', 60_000);
+  t.ok(last < credit / 2, `the console was paused after ${(last / 2 ** 20).toFixed(1)} MiB of the ${credit / 2 ** 20} MiB of credit`);
+  link.link.socket.resume();
+  await until(flood, () => flood.dataBytes > last, 'the console to go on once the link is read again', 60_000);
+  t.pass('it does');
+});
+
 t.test('a dead link detaches its streams from their consoles', async (t) => {
   const provider = await startProvider(t);
   const link = await provider.connect();

@@ -44,6 +44,7 @@ const scripts: Record<string, Script> = {
   'open-from-provider': ({ link, id, open }) => link.send({ stream: id, kind: 'open', open }),
   'ping-on-a-stream': ({ link, id }) => link.send({ stream: id, kind: 'ping', ping: { nonce: 7 } }),
   'never-opens': () => {},
+  'opened-window-too-small': ({ link, id }) => link.send({ stream: id, kind: 'opened', opened: { window: 1, writer: true } }),
   // After it opened: that session ends with a Status; the link stays up.
   'opened-twice': (stream) => {
     behave(stream);
@@ -132,6 +133,7 @@ t.test('offences before Opened: the open fails with an HTTP Status, the link sta
     ['data-before-opened', 502, /provider protocol error: data before Opened/],
     ['open-from-provider', 502, /provider protocol error: unexpected open frame/],
     ['ping-on-a-stream', 502, /provider protocol error: unexpected ping frame/],
+    ['opened-window-too-small', 502, /provider protocol error: opened.window must be from 1024 to 2147483647 bytes, got 1/],
   ] as const) {
     const refusal = await refused(world.gateway, 'default', machine, { token: ALICE });
     t.equal(refusal.code, code, `${machine}: HTTP ${code}`);

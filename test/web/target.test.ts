@@ -1,5 +1,5 @@
 import t from 'tap';
-import { execUrl, gatewayPrefix, hashFor, loginCodeFromHash, machineListUrl, targetFromHash } from '../../lib/web/page/target.js';
+import { pageExecUrl, gatewayPrefix, hashFor, loginCodeFromHash, machineListUrl, targetFromHash } from '../../lib/web/page/target.js';
 
 t.test('the hash names namespace and machine', async (t) => {
   t.same(targetFromHash('#/default/m1'), { namespace: 'default', machine: 'm1' });
@@ -27,11 +27,11 @@ t.test('hashFor and targetFromHash round-trip, escaping what a name cannot hold'
 t.test('the exec URL is on the page host, wss for an https page, with stdin and a tty', async (t) => {
   const target = { namespace: 'default', machine: 'm1' };
   t.equal(
-    execUrl({ protocol: 'https:', host: 'console.example:8443' }, target),
+    pageExecUrl({ protocol: 'https:', host: 'console.example:8443' }, target),
     'wss://console.example:8443/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/m1/exec?stdin=true&tty=true&announceOffset=true&announceRole=true',
   );
-  t.match(execUrl({ protocol: 'http:', host: 'localhost:8080' }, target), /^ws:\/\/localhost:8080\//);
-  t.match(execUrl({ protocol: 'https:', host: 'h' }, { namespace: '..', machine: 'a/b' }), '/namespaces/../machines/a%2Fb/exec');
+  t.match(pageExecUrl({ protocol: 'http:', host: 'localhost:8080' }, target), /^ws:\/\/localhost:8080\//);
+  t.match(pageExecUrl({ protocol: 'https:', host: 'h' }, { namespace: '..', machine: 'a/b' }), '/namespaces/../machines/a%2Fb/exec');
 });
 
 t.test('a page mounted under a prefix opens consoles and lists machines under the same prefix', async (t) => {
@@ -39,7 +39,7 @@ t.test('a page mounted under a prefix opens consoles and lists machines under th
   t.equal(gatewayPrefix('/ops/consoles/console/'), '/ops/consoles');
   t.equal(gatewayPrefix('/elsewhere'), '', 'a page not under /console/ has no prefix');
   t.equal(
-    execUrl({ protocol: 'https:', host: 'h', pathname: '/consoles/console/' }, { namespace: 'default', machine: 'm1' }),
+    pageExecUrl({ protocol: 'https:', host: 'h', pathname: '/consoles/console/' }, { namespace: 'default', machine: 'm1' }),
     'wss://h/consoles/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/m1/exec?stdin=true&tty=true&announceOffset=true&announceRole=true',
   );
   t.equal(machineListUrl('default', '/consoles'), '/consoles/apis/console.ironcore.dev/v1/namespaces/default/machines');

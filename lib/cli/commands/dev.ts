@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { startDevStack } from '../../dev/stack.js';
 import { createLogger, fileDestination } from '../logger.js';
-import { UsageError, parseCommandArgs } from '../usage.js';
+import { UsageError, parseCommandArgs, type CliCommand } from '../usage.js';
 
-export const summary = 'run the whole stack on this machine (kube fixture, providers, gateway)';
+const summary = 'run the whole stack on this machine (kube fixture, providers, gateway)';
 
 const DEFAULT_MANIFEST = fileURLToPath(new URL('../../../../examples/demo.yaml', import.meta.url));
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -39,7 +39,7 @@ const OPTIONS = {
   'log-file': { type: 'string' },
 } as const;
 
-export async function run(argv: string[]): Promise<void> {
+async function run(argv: string[]): Promise<void> {
   const parsed = parseCommandArgs('dev', { args: argv, options: OPTIONS, strict: true }, HELP);
   if (!parsed) return;
   const { values } = parsed;
@@ -112,3 +112,5 @@ function messageOf(line: Buffer): string {
     return 'an error';
   }
 }
+
+export const devCommand: CliCommand = { summary, run };

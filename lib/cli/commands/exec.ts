@@ -10,9 +10,9 @@ import {
   resolveConnection,
   runExec,
 } from '../../client/index.js';
-import { EXIT, UsageError, parseCommandArgs } from '../usage.js';
+import { EXIT, UsageError, parseCommandArgs, type CliCommand } from '../usage.js';
 
-export const summary = "open a machine's serial console (alias: console)";
+const summary = "open a machine's serial console (alias: console)";
 
 const USAGE = `usage: ironcore-console exec MACHINE [options]
        kubectl ironcore-console exec MACHINE [options]
@@ -74,7 +74,7 @@ const OPTIONS = {
   'no-tty': { type: 'boolean' },
 } as const;
 
-export async function run(argv: string[]): Promise<void> {
+async function run(argv: string[]): Promise<void> {
   const parsed = parseCommandArgs('exec', { args: argv, options: OPTIONS, allowPositionals: true, strict: true }, USAGE);
   if (!parsed) return;
   const { values, positionals } = parsed;
@@ -124,3 +124,5 @@ function cliError(error: ExecError): Error {
   if (error.kind === 'usage') return new UsageError(error.message);
   return Object.assign(new Error(error.message, { cause: error }), { exitCode: EXIT[error.kind] });
 }
+
+export const execCommand: CliCommand = { summary, run };

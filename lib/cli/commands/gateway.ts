@@ -13,9 +13,9 @@ import { runGateway, type BoundListener, type GatewayConfig } from '../../gatewa
 import { createLogger } from '../logger.js';
 import { stopOnSignal } from '../stop-on-signal.js';
 import { PORT_FILE_FORMAT, writePortFile } from '../port-file.js';
-import { UsageError, helpRequested } from '../usage.js';
+import { UsageError, helpRequested, type CliCommand } from '../usage.js';
 
-export const summary = 'serve the exec endpoint (the console gateway)';
+const summary = 'serve the exec endpoint (the console gateway)';
 
 const HELP = `usage: ironcore-console gateway [options]
 
@@ -206,7 +206,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
   };
 }
 
-export async function run(argv: string[]): Promise<void> {
+async function run(argv: string[]): Promise<void> {
   const { config, workers, portFile } = parseGatewayArgs(argv);
   const logger = createLogger();
   const { stop, listeners } = workers > 1 ? await startWorkers(config, workers, logger) : await runGateway(config, logger);
@@ -277,3 +277,5 @@ function durationFlag(text: string, flag: string): number {
   if (ms === undefined) throw new UsageError(`${flag} wants a duration such as 500ms, 2s or 1m30s, got ${JSON.stringify(text)}`);
   return ms;
 }
+
+export const gatewayCommand: CliCommand = { summary, run };

@@ -3,9 +3,9 @@ import { PROVIDER_CONFIG_EXAMPLE, loadProviderConfig, runProvider } from '../../
 import { createLogger } from '../logger.js';
 import { stopOnSignal } from '../stop-on-signal.js';
 import { PORT_FILE_FORMAT, writePortFile } from '../port-file.js';
-import { UsageError, parseCommandArgs } from '../usage.js';
+import { UsageError, parseCommandArgs, type CliCommand } from '../usage.js';
 
-export const summary = 'serve machine consoles to gateways (a pool provider)';
+const summary = 'serve machine consoles to gateways (a pool provider)';
 
 const HELP = `usage: ironcore-console provider --config FILE [--port-file FILE]
 
@@ -20,7 +20,7 @@ The config file, with every key (defaults as noted):
 
 ${PROVIDER_CONFIG_EXAMPLE.replace(/^/gm, '    ')}`;
 
-export async function run(argv: string[]): Promise<void> {
+async function run(argv: string[]): Promise<void> {
   const parsed = parseCommandArgs('provider', { args: argv, options: { config: { type: 'string', short: 'c' }, 'port-file': { type: 'string' } }, strict: true }, HELP);
   if (!parsed) return;
   if (!parsed.values.config) throw new UsageError('provider needs --config FILE (`ironcore-console provider --help` shows the file\'s keys)');
@@ -31,3 +31,5 @@ export async function run(argv: string[]): Promise<void> {
   if (portFile) writePortFile(portFile, [{ name: 'provider', host: running.address.address, port: running.address.port }]);
   stopOnSignal(running.stop, logger);
 }
+
+export const providerCommand: CliCommand = { summary, run };

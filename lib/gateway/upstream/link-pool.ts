@@ -1,15 +1,16 @@
 // The default upstream: a few long-lived links per provider, each carrying many sessions.
 // Links are opened on demand up to `linksPerProvider`, then sessions go to the least-loaded
 // one. A provider that cannot be reached is not hammered: after a failed connect, opens fail
-// fast with the same error until a backoff (doubling, capped) has passed.
+// fast with the same error until a backoff (LINK_BACKOFF) has passed.
 import type { Logger } from 'pino';
 import type { ConnectionOptions } from 'node:tls';
-import { connectLink, LinkHandshakeError, type LinkConnection } from '../../link/index.js';
+import { connectLink, LinkHandshakeError, StreamMultiplexer, type LinkConnection } from '../../link/index.js';
+import { Backoff, LINK_BACKOFF } from '../../kube/index.js';
 import { StatusError, type OpenMessage } from '../../protocol/index.js';
-import { LinkStream, type LinkStreamLimits } from './link-stream.js';
+import { LinkUpstreamStream, type LinkUpstreamLimits } from './link-upstream-stream.js';
 import type { ProviderTarget, Upstream, UpstreamStream } from './upstream.js';
 
-export interface LinkPoolOptions extends LinkStreamLimits {
+export interface LinkPoolOptions extends LinkUpstreamLimits {
   /** TLS to the providers (CA, the gateway's client certificate), or false for plain TCP (dev). */
   tls: ConnectionOptions | false;
   linksPerProvider: number;
@@ -19,20 +20,13 @@ export interface LinkPoolOptions extends LinkStreamLimits {
   logger: Logger;
 }
 
-interface PooledLink {
-  connection: LinkConnection;
-  streams: Map<number, LinkStream>;
-  nextStreamId: number;
-}
+type PooledLink = StreamMultiplexer<LinkUpstreamStream>;
 
-const MAX_STREAM_ID = 0xffffffff;
-const BACKOFF_START_MS = 100;
-const BACKOFF_MAX_MS = 5000;
 
 class ProviderLinks {
   readonly links: PooledLink[] = [];
   private connecting: Promise<PooledLink> | undefined;
-  private failures = 0;
+  private readonly backoff = new Backoff(LINK_BACKOFF);
   private retryAt = 0;
   private lastError: StatusError | undefined;
 
@@ -43,12 +37,12 @@ class ProviderLinks {
   ) {}
 
   async pick(): Promise<PooledLink> {
-    const usable = this.links.filter((l) => l.connection.isOpen && l.nextStreamId < MAX_STREAM_ID);
+    const usable = this.links.filter((l) => l.canOpen);
     if (usable.length >= this.options.linksPerProvider || (usable.length > 0 && this.connecting)) {
-      return usable.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
+      return usable.reduce((a, b) => (b.size < a.size ? b : a));
     }
     // Spread over more links only while the existing ones are busy.
-    const idle = usable.find((l) => l.streams.size === 0);
+    const idle = usable.find((l) => l.size === 0);
     if (idle) return idle;
     this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
     return this.connecting;
@@ -68,27 +62,14 @@ class ProviderLinks {
         logger: this.options.logger,
       });
     } catch (error) {
-      this.failures++;
-      this.retryAt = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (this.failures - 1));
+      this.retryAt = Date.now() + this.backoff.next()!;
       this.lastError = connectError(this.key, error);
       throw this.lastError;
     }
-    this.failures = 0;
+    this.backoff.reset();
     this.lastError = undefined;
-    const link: PooledLink = { connection, streams: new Map(), nextStreamId: 1 };
+    const link: PooledLink = new StreamMultiplexer(connection, { onGone: () => this.links.splice(this.links.indexOf(link), 1) });
     this.links.push(link);
-    connection.onFrame((frame) => {
-      const stream = link.streams.get(frame.stream);
-      if (stream) stream.receive(frame);
-      else if (frame.kind !== 'close') {
-        connection.send({ stream: frame.stream, kind: 'close', close: { code: 400, reason: 'BadRequest', message: `stream ${frame.stream} is not open` } });
-      }
-    });
-    connection.onClose((error) => {
-      this.links.splice(this.links.indexOf(link), 1);
-      const why = `connection to provider ${this.key} lost${error ? `: ${error.message}` : ''}`;
-      for (const stream of [...link.streams.values()]) stream.linkLost(why);
-    });
     return link;
   }
 }
@@ -115,12 +96,11 @@ export class LinkPool implements Upstream {
       this.providers.set(key, provider);
     }
     const link = await provider.pick();
-    const id = link.nextStreamId;
-    link.nextStreamId += 2;
-    const stream = new LinkStream(link.connection, id, this.options, (s) => link.streams.delete(s.id));
-    link.streams.set(id, stream);
+    // A link lost while this open waited for it.
+    if (!link.canOpen) throw new StatusError(503, `connection to provider ${key} lost`, 'ServiceUnavailable');
+    const stream = link.open((id) => new LinkUpstreamStream(link.link, id, this.options, key, (s) => link.forget(s.id)));
     const opened = stream.whenOpened();
-    link.connection.send({ stream: id, kind: 'open', open: { ...request, window: this.options.window } });
+    link.link.send({ stream: stream.id, kind: 'open', open: { ...request, window: this.options.window } });
 
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -148,7 +128,7 @@ export class LinkPool implements Upstream {
   }
 
   close(): void {
-    for (const provider of this.providers.values()) for (const link of provider.links) link.connection.close();
+    for (const provider of this.providers.values()) for (const link of provider.links) link.link.close();
     this.providers.clear();
   }
 }

@@ -10,11 +10,10 @@ import { StatusError, parseStatus } from '../../protocol/index.js';
 
 const CONSOLE_ANSWERS = new Set([404, 409, 503]);
 
-/** How much of a refusal's body is read and quoted. */
-export const REFUSAL_BODY_LIMIT = 4096;
+/** How much of a refusal's body is quoted. */
 const QUOTED_CHARS = 300;
 
-/** `reasonPhrase` and `body` as the provider sent them (the body cut at REFUSAL_BODY_LIMIT). */
+/** `reasonPhrase` and `body` as the provider sent them (the body cut at MAX_REFUSAL_BODY_BYTES). */
 export function providerRefusal(provider: string, code: number, reasonPhrase: string, body: string): StatusError {
   const status = parseStatus(body);
   if (status && status.code === code && CONSOLE_ANSWERS.has(code) && status.message) {

@@ -28,6 +28,16 @@ export interface UpstreamStream {
   onClose(handler: (close: CloseMessage) => void): void;
 }
 
+/**
+ * The end of a session whose console accepted no input while `waiting` bytes of it were held
+ * (past `limit`): uWS cannot stop reading a client, so the gateway holds its stdin up to a
+ * bound, and past it fails the session instead of dropping keys. Undefined while within it.
+ */
+export function stdinOverrun(waiting: number, limit: number): CloseMessage | undefined {
+  if (waiting <= limit) return undefined;
+  return { code: 429, reason: 'TooManyRequests', message: `stdin overran: the console accepted no input while ${waiting} bytes were waiting (limit ${limit})` };
+}
+
 export interface Upstream {
   /** Opens a console session; rejects with a StatusError (404, 409, 502, 503, 504, ...). */
   open(target: ProviderTarget, request: OpenMessage, timeoutMs: number): Promise<UpstreamStream>;

@@ -2,151 +2,70 @@
 // provider, for providers that serve only that endpoint (in any language), IronCore's
 // machinepoollet among them. One handshake offers every channel protocol (CLIENT_CHANNEL_OFFER)
 // and the session follows the one the provider picks: the machinepoollet speaks v4 and the
-// original protocols, not v5. Flow control rides on TCP: when the client falls behind by a
-// window, we stop reading the provider's socket.
+// original protocols, not v5. What the per-session upstreams share is PerSessionStream.
 import type { ConnectionOptions } from 'node:tls';
 import WebSocket from 'ws';
 import {
   CLIENT_CHANNEL_OFFER,
   ChannelProtocolError,
-  ERROR,
+  MAX_REFUSAL_BODY_BYTES,
   OUTPUT_OFFSET_HEADER,
-  RESIZE,
   StatusError,
-  channelMessage,
-  closeFromStatus,
   checkClientMessage,
   decodeBase64Message,
   encodeBase64Message,
   encodeExecQuery,
-  encodeResize,
-  hasJsonStatus,
   isBase64Protocol,
-  parseErrorChannel,
   parseOffsetText,
   providerExecPath,
   type ChannelProtocol,
-  type CloseMessage,
   type OpenMessage,
-  type Status,
 } from '../../protocol/index.js';
-import { REFUSAL_BODY_LIMIT, providerRefusal } from './provider-refusal.js';
-import { ReadPause } from './read-pause.js';
-import { StreamEvents } from './stream-events.js';
+import { providerRefusal } from './provider-refusal.js';
+import { PerSessionStream, type PerSessionLimits, type SessionTransport } from './per-session-stream.js';
 import type { ProviderTarget, Upstream, UpstreamStream } from './upstream.js';
 
-export interface WebsocketUpstreamOptions {
+export interface WebsocketUpstreamOptions extends PerSessionLimits {
   tls: ConnectionOptions | false;
-  /** Output the client may fall behind by before we stop reading the provider. */
-  window: number;
-  /** The most client stdin waiting in the provider socket's buffer. */
-  stdinHoldBytes: number;
 }
 
 const NORMAL_CLOSURE = 1000;
 
-class WebsocketStream implements UpstreamStream {
-  private readonly reading: ReadPause;
-  private finished = false;
-  private readonly events = new StreamEvents();
-  private status: Status | undefined;
-  private readonly text: boolean;
+/** The session's websocket to the provider, in the framing of the protocol it picked. */
+function websocketStream(ws: WebSocket, protocol: ChannelProtocol, writer: boolean, outputOffset: number, limits: PerSessionLimits): UpstreamStream {
+  const text = isBase64Protocol(protocol);
+  const transport: SessionTransport = {
+    send(message) {
+      // v4 and older have no close channel: a client's stdin EOF ([255, 0]) cannot be passed
+      // on, and is dropped, as a v4 server drops it (wsstream ignores channels it does not
+      // have). Ending the session instead would cut off the output the console still owes.
+      // The original protocols have no resize channel either.
+      if (checkClientMessage(protocol, message)) return;
+      ws.send(text ? encodeBase64Message(message) : message);
+    },
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    pauseInput: () => ws.pause(),
+    resumeInput: () => ws.resume(),
+    close: (orderly) => (orderly ? ws.close(NORMAL_CLOSURE) : ws.terminate()),
+  };
+  const stream = new PerSessionStream(transport, protocol, writer, outputOffset, limits);
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    const message = decodeProviderMessage(protocol, text, data, isBinary);
+    if (message instanceof ChannelProtocolError) stream.protocolError(message.message);
+    else stream.received(message);
+  });
+  ws.on('close', (code) => stream.providerClosed(code === NORMAL_CLOSURE));
+  ws.on('error', (error) => stream.finish({ code: 503, reason: 'ServiceUnavailable', message: `connection to the provider failed: ${error.message}` }));
+  return stream;
+}
 
-  constructor(
-    private readonly ws: WebSocket,
-    /** The channel protocol the provider picked. */
-    readonly protocol: ChannelProtocol,
-    readonly writer: boolean,
-    readonly outputOffset: number,
-    private readonly options: WebsocketUpstreamOptions,
-  ) {
-    this.reading = new ReadPause(options.window, () => ws.pause(), () => ws.resume());
-    this.text = isBase64Protocol(protocol);
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      const message = this.decode(data, isBinary);
-      if (message instanceof ChannelProtocolError) return this.fail(message.message);
-      if (message[0] === ERROR) {
-        const status = parseErrorChannel(protocol, message.subarray(1));
-        if (status instanceof ChannelProtocolError) return this.fail(status.message);
-        this.status = status;
-        return;
-      }
-      this.reading.received(message.length);
-      this.events.data(message);
-    });
-    ws.on('close', (code) => this.finish(this.endOf(code)));
-    ws.on('error', (error) => this.finish({ code: 503, reason: 'ServiceUnavailable', message: `connection to the provider failed: ${error.message}` }));
-  }
-
-  onData(handler: (message: Buffer) => void): void {
-    this.events.onData(handler);
-  }
-
-  onClose(handler: (close: CloseMessage) => void): void {
-    this.events.onClose(handler);
-  }
-
-  write(message: Buffer): void {
-    if (this.finished) return;
-    // v4 and older have no close channel: a client's stdin EOF ([255, 0]) cannot be passed on,
-    // and is dropped, as a v4 server drops it (wsstream ignores channels it does not have).
-    // Ending the session instead would cut off the output the console still owes.
-    if (checkClientMessage(this.protocol, message)) return;
-    this.send(message);
-    if (this.ws.bufferedAmount > this.options.stdinHoldBytes) {
-      this.ws.terminate();
-      this.finish({ code: 429, reason: 'TooManyRequests', message: `stdin overran: the console accepted no input while ${this.ws.bufferedAmount} bytes were waiting` });
-    }
-  }
-
-  resize(cols: number, rows: number): void {
-    const message = channelMessage(RESIZE, encodeResize({ cols, rows }));
-    // The original protocols have no resize channel.
-    if (!this.finished && !checkClientMessage(this.protocol, message)) this.send(message);
-  }
-
-  consumed(bytes: number): void {
-    this.reading.consumed(bytes);
-  }
-
-  close(): void {
-    this.finished = true;
-    this.ws.close(NORMAL_CLOSURE);
-  }
-
-  private send(message: Buffer): void {
-    if (this.text) this.ws.send(encodeBase64Message(message));
-    else this.ws.send(message);
-  }
-
-  /** A provider's message in the binary form [channel][payload]. */
-  private decode(data: Buffer, isBinary: boolean): Buffer | ChannelProtocolError {
-    if (this.text) {
-      return isBinary ? new ChannelProtocolError(`binary message over ${this.protocol}`) : decodeBase64Message(data.toString('latin1'));
-    }
-    if (!isBinary) return new ChannelProtocolError(`text message over ${this.protocol}`);
-    return data.length > 0 ? data : new ChannelProtocolError('empty message: every message starts with a channel byte');
-  }
-
-  /** How the session ended when the provider's websocket closed with `code`. */
-  private endOf(code: number): CloseMessage {
-    if (this.status) return closeFromStatus(this.status);
-    // The original protocols write nothing on success: their clean close is the success.
-    if (!hasJsonStatus(this.protocol) && code === NORMAL_CLOSURE) return { code: 200, reason: '', message: '' };
-    return { code: 503, reason: 'ServiceUnavailable', message: 'connection to the provider closed' };
-  }
-
-  private fail(message: string): void {
-    if (this.finished) return;
-    this.ws.terminate();
-    this.finish({ code: 502, reason: 'InternalError', message: `provider protocol error: ${message}` });
-  }
-
-  private finish(close: CloseMessage): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.events.close(close);
-  }
+/** A provider's message in the binary form [channel][payload]. */
+function decodeProviderMessage(protocol: ChannelProtocol, text: boolean, data: Buffer, isBinary: boolean): Buffer | ChannelProtocolError {
+  if (text) return isBinary ? new ChannelProtocolError(`binary message over ${protocol}`) : decodeBase64Message(data.toString('latin1'));
+  if (!isBinary) return new ChannelProtocolError(`text message over ${protocol}`);
+  return data.length > 0 ? data : new ChannelProtocolError('empty message: every message starts with a channel byte');
 }
 
 export class WebsocketUpstream implements Upstream {
@@ -182,20 +101,20 @@ export class WebsocketUpstream implements Upstream {
         ws.once('close', () => this.sockets.delete(ws));
         // ws fails a handshake that picks no subprotocol, or one we did not offer.
         const protocol = ws.protocol as ChannelProtocol;
-        resolve(new WebsocketStream(ws, protocol, Boolean(request.stdin) && !request.readOnly, outputOffset, this.options));
+        resolve(websocketStream(ws, protocol, Boolean(request.stdin) && !request.readOnly, outputOffset, this.options));
       });
       ws.once('unexpected-response', (req, res) => {
         const chunks: Buffer[] = [];
         let length = 0;
         const refused = () => {
           req.destroy();
-          const body = Buffer.concat(chunks).toString('utf8', 0, Math.min(length, REFUSAL_BODY_LIMIT));
+          const body = Buffer.concat(chunks).toString('utf8', 0, Math.min(length, MAX_REFUSAL_BODY_BYTES));
           reject(providerRefusal(key, res.statusCode ?? 0, res.statusMessage ?? '', body));
         };
         res.on('data', (chunk: Buffer) => {
           chunks.push(chunk);
           length += chunk.length;
-          if (length >= REFUSAL_BODY_LIMIT) refused();
+          if (length >= MAX_REFUSAL_BODY_BYTES) refused();
         });
         res.on('end', refused);
         res.on('error', refused);

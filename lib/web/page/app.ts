@@ -1,16 +1,16 @@
 /// <reference lib="dom" />
 // The console page: the form names a machine and carries the token (or the dev stack's link
-// logs in by itself); Connect opens a ConsoleSession whose output goes to the terminal, whose
+// logs in by itself); Connect opens a ReconnectingSession whose output goes to the terminal, whose
 // state goes to the status line and whose role goes to the badge and the Take over button.
 // The picker lists the namespace's machines; search, copy, paste and download work on the
 // terminal's text. The token stays in this tab (memory and sessionStorage), never in the URL.
 import { invalidLabel, invalidSubdomain } from '../../protocol/names.js';
 import type { RoleEvent } from '../../protocol/role.js';
-import { ConsoleSession, type SessionState } from './console-session.js';
+import { ReconnectingSession, type SessionState } from './reconnecting-session.js';
 import { redeemLoginCode } from './dev-login.js';
 import { showMachines } from './machine-picker.js';
 import { OutputRecord } from './output-record.js';
-import { execUrl, hashFor, loginCodeFromHash, targetFromHash, type ConsoleTarget } from './target.js';
+import { pageExecUrl, hashFor, loginCodeFromHash, targetFromHash, type ConsoleTarget } from './target.js';
 import { copyOnSelect, pasteOnRightClick, searchScrollback } from './terminal-tools.js';
 import { openTerminal } from './terminal-view.js';
 import './console.css';
@@ -36,7 +36,7 @@ const terminalElement = byId<HTMLDivElement>('terminal');
 const terminal = openTerminal(terminalElement);
 const record = new OutputRecord();
 
-let session: ConsoleSession | undefined;
+let session: ReconnectingSession | undefined;
 let sessionName = '';
 let refusedTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -111,7 +111,7 @@ function connect(target: ConsoleTarget, token: string): void {
   showRole(undefined);
   const name = `${target.namespace}/${target.machine}`;
   sessionName = name;
-  const current: ConsoleSession = new ConsoleSession(execUrl(location, target), token, {
+  const current: ReconnectingSession = new ReconnectingSession(pageExecUrl(location, target), token, {
     output: (bytes) => {
       terminal.write(bytes);
       record.add(bytes);
@@ -122,7 +122,7 @@ function connect(target: ConsoleTarget, token: string): void {
     },
     connected: (kind) => {
       if (current !== session) return; // a session the user already replaced
-      // The whole scrollback is replayed next and redraws the screen (see console-session.ts).
+      // The whole scrollback is replayed next and redraws the screen (see reconnecting-session.ts).
       if (kind === 'replayed') {
         terminal.reset();
         record.clear();

@@ -40,7 +40,7 @@ export class ConsoleSocket {
   /** The console output offset of the first stdout byte, when the gateway announced it. */
   private outputOffset: number | undefined;
   private stdoutBytes = 0;
-  /** Output is dropped from here on: another socket took over this one's session (see ConsoleSession.takeover). */
+  /** Output is dropped from here on: another socket took over this one's session (see ReconnectingSession.takeover). */
   private muted = false;
 
   constructor(url: string, token: string, private readonly events: ConsoleSocketEvents) {

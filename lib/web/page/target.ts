@@ -34,7 +34,7 @@ export function gatewayPrefix(pagePath: string): string {
 }
 
 /** The gateway's exec endpoint on the host (and under the prefix) that served the page (wire contract 1). */
-export function execUrl(page: { protocol: string; host: string; pathname?: string }, target: ConsoleTarget): string {
+export function pageExecUrl(page: { protocol: string; host: string; pathname?: string }, target: ConsoleTarget): string {
   const scheme = page.protocol === 'https:' ? 'wss:' : 'ws:';
   const path = `${gatewayPrefix(page.pathname ?? '')}/apis/compute.ironcore.dev/v1alpha1/namespaces/${encodeURIComponent(target.namespace)}/machines/${encodeURIComponent(target.machine)}/exec`;
   // announceOffset: the gateway says where the output starts, so a reconnection can resume there.

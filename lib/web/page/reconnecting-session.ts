@@ -13,13 +13,13 @@
 // Take over opens a second connection with takeover=true that resumes where the first one's
 // output stops (it is muted at that moment), and closes the first once the second is in: the
 // lock moves straight to this page, and no output is shown twice or lost.
-import { Backoff } from '../../client/backoff.js';
+import { Backoff, RECONNECT_BACKOFF } from '../../kube/backoff.js';
 import type { RoleEvent } from '../../protocol/role.js';
 import { ConsoleSocket } from './console-socket.js';
 
 export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
-export interface ConsoleSessionEvents {
+export interface ReconnectingSessionEvents {
   output(bytes: Uint8Array): void;
   /** The role the gateway announced (writer, viewer, read-only), or that input was refused. */
   role(event: RoleEvent): void;
@@ -33,7 +33,7 @@ export interface ConsoleSessionEvents {
   state(state: 'reconnecting' | 'closed', reason: string): void;
 }
 
-export class ConsoleSession {
+export class ReconnectingSession {
   private socket: ConsoleSocket;
   /** Set from a drop until the next connection opens. */
   private backoff: Backoff | undefined;
@@ -45,7 +45,7 @@ export class ConsoleSession {
   constructor(
     private readonly url: string,
     private readonly token: string,
-    private readonly events: ConsoleSessionEvents,
+    private readonly events: ReconnectingSessionEvents,
   ) {
     this.socket = this.open(url);
   }
@@ -102,7 +102,7 @@ export class ConsoleSession {
     if (socket !== this.socket) return; // a connection this session already replaced
     if (this.stopped || (!socket.dropped && !this.backoff)) return this.events.state('closed', reason);
     this.resumeFrom = socket.position ?? this.resumeFrom; // a failed attempt delivered nothing
-    this.backoff ??= new Backoff();
+    this.backoff ??= new Backoff(RECONNECT_BACKOFF);
     const delay = this.backoff.next();
     if (delay === undefined) return this.events.state('closed', `${reason}; gave up reconnecting`);
     this.events.state('reconnecting', reason);

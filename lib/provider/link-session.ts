@@ -1,13 +1,13 @@
-// One console session on a link (a stream id): sends output within the credit the gateway
-// granted and queues the rest (the console is paused while the queue is over its high
-// watermark), writes the gateway's input into the console and returns credit as the console
+// One console session on a link (a stream id): output goes out on the stream's credit
+// (CreditedStream) and the console is paused while what waits for credit is over its high
+// watermark; the gateway's input goes into the console, and its credit back as the console
 // takes it.
 import type { Logger } from 'pino';
-import { MAX_DATA_PAYLOAD, ReceiveWindow, SendWindow, type LinkConnection } from '../link/index.js';
-import { CLOSE, RESIZE, STDIN, parseResize, type Frame } from '../protocol/index.js';
+import { CreditedStream, type LinkConnection, type MultiplexedStream } from '../link/index.js';
+import { ChannelProtocolError, readClientMessage, type Frame } from '../protocol/index.js';
 import { badRequest, type Attachment, type ConsoleSession, type SessionOutcome } from './session.js';
 
-export interface LinkStreamSettings {
+export interface LinkSessionSettings {
   /** Credit granted to the gateway for its data on this stream. */
   windowBytes: number;
   /** Queued output above which the console is paused. */
@@ -17,26 +17,16 @@ export interface LinkStreamSettings {
   logger: Logger;
 }
 
-interface QueuedOutput {
-  channel: number;
-  bytes: Buffer;
-}
-
 type StreamState = 'opening' | 'open' | 'closed';
 
-export class LinkStream implements ConsoleSession {
+export class LinkSession implements ConsoleSession, MultiplexedStream {
   readonly label: string;
   /** The Close this side sent, once it did; undefined when the gateway or the link ended the stream. */
   closedWith: SessionOutcome | undefined;
   private state: StreamState = 'opening';
   private attachment: Attachment | undefined;
   private cancelAttach: () => void = () => {};
-  private readonly sendWindow: SendWindow;
-  /** Payload bytes per frame: at most MAX_DATA_PAYLOAD, and half the window the gateway granted. */
-  private readonly largestFrame: number;
-  private readonly receiveWindow: ReceiveWindow;
-  private readonly queue: QueuedOutput[] = [];
-  private queuedBytes = 0;
+  private readonly credited: CreditedStream;
   private blocked = false;
   /** Input credit held back until the console drains. */
   private creditAfterDrain = 0;
@@ -48,14 +38,13 @@ export class LinkStream implements ConsoleSession {
     readonly id: number,
     private readonly link: LinkConnection,
     sendWindow: number,
-    private readonly settings: LinkStreamSettings,
+    private readonly settings: LinkSessionSettings,
     /** Called once when the stream is over, whoever ended it. */
-    private readonly onClosed: (stream: LinkStream) => void,
+    private readonly onClosed: (stream: LinkSession) => void,
   ) {
     this.label = `stream ${id}`;
-    this.largestFrame = Math.min(MAX_DATA_PAYLOAD, Math.floor(sendWindow / 2));
-    this.sendWindow = new SendWindow(sendWindow);
-    this.receiveWindow = new ReceiveWindow(settings.windowBytes);
+    this.credited = new CreditedStream(link, id, settings.windowBytes);
+    this.credited.start(sendWindow);
   }
 
   /** Keeps the registry's cancel for an attach that is still waiting. */
@@ -76,11 +65,8 @@ export class LinkStream implements ConsoleSession {
 
   output(channel: number, chunk: Buffer): void {
     if (this.state === 'closed' || this.endAfterFlush) return;
-    const rest = this.queue.length === 0 ? this.sendWithinCredit(channel, chunk) : chunk;
-    if (rest.length === 0) return;
-    this.queue.push({ channel, bytes: rest });
-    this.queuedBytes += rest.length;
-    if (!this.blocked && this.queuedBytes > this.settings.queueHighWaterBytes) {
+    this.credited.send(channel, chunk);
+    if (!this.blocked && this.credited.waitingBytes > this.settings.queueHighWaterBytes) {
       this.blocked = true;
       this.attachment?.setBlocked(true);
     }
@@ -95,13 +81,12 @@ export class LinkStream implements ConsoleSession {
   ended(outcome: SessionOutcome): void {
     if (this.state === 'closed') return;
     this.attachment = undefined;
-    if (this.queue.length === 0) return this.closeWith(outcome);
+    if (this.credited.waitingBytes === 0) return this.closeWith(outcome);
     this.endAfterFlush = outcome;
     this.endTimer = setTimeout(() => this.closeWith(outcome), this.settings.stallTimeoutMs).unref();
   }
 
-  /** A frame from the gateway for this stream (not open, not stream 0). */
-  handle(frame: Frame): void {
+  receive(frame: Frame): void {
     switch (frame.kind) {
       case 'data':
         return this.receiveData(frame.data);
@@ -122,37 +107,35 @@ export class LinkStream implements ConsoleSession {
     this.closeWith(outcome);
   }
 
-  /** The link is gone: detach without sending anything. */
-  linkGone(): void {
+  linkLost(): void {
     this.leave();
   }
 
+  linkDrained(): void {
+    this.credited.linkDrained();
+    this.sent();
+  }
+
   private receiveData(data: Buffer): void {
-    if (this.state !== 'open' || !this.receiveWindow.receive(data.length)) {
+    if (this.state !== 'open' || !this.credited.received(data.length)) {
       return this.fail('flow control window exceeded');
     }
     const attachment = this.attachment;
     if (!attachment) return this.returnCredit(data.length); // the console ended; its Close follows the queued output
-    const channel = data[0];
-    switch (channel) {
-      case STDIN: {
-        const result = attachment.write(data.subarray(1));
-        if (result === 'pending') this.creditAfterDrain += data.length;
+    if (data.length === 0) return this.fail('empty data frame');
+    const input = readClientMessage(data, 'the gateway');
+    if (input instanceof ChannelProtocolError) return this.fail(input.message);
+    switch (input.kind) {
+      case 'stdin':
+        if (attachment.write(input.bytes) === 'pending') this.creditAfterDrain += data.length;
         else this.returnCredit(data.length);
         return;
-      }
-      case RESIZE: {
-        const size = parseResize(data.subarray(1));
-        if (size instanceof Error) return this.fail(size.message);
-        attachment.resize(size.cols, size.rows);
+      case 'resize':
+        attachment.resize(input.size.cols, input.size.rows);
         return this.returnCredit(data.length);
-      }
-      case CLOSE:
-        if (data.length !== 2 || data[1] !== STDIN) return this.fail('close message must be [255, 0]: only stdin can be closed');
+      case 'close':
         attachment.endInput();
         return this.returnCredit(data.length);
-      default:
-        return this.fail(channel === undefined ? 'empty data frame' : `channel ${channel} is not writable by the gateway`);
     }
   }
 
@@ -165,49 +148,22 @@ export class LinkStream implements ConsoleSession {
   }
 
   private receiveCredit(bytes: number): void {
-    const overflow = this.sendWindow.grant(bytes);
+    const overflow = this.credited.credit(bytes);
     if (overflow) return this.fail(overflow.message);
-    this.flush();
+    this.sent();
   }
 
-  private returnCredit(bytes: number): void {
-    const grant = this.receiveWindow.release(bytes);
-    if (grant > 0 && this.state === 'open') this.link.send({ stream: this.id, kind: 'credit', credit: { bytes: grant } });
-  }
-
-  /**
-   * Sends what the credit allows, in frames of at most MAX_DATA_PAYLOAD; returns the rest. A
-   * frame is not cut to fit the credit left: two small frames cost the gateway two client
-   * messages for one, so it waits for credit instead. It never waits for more than half the
-   * window: a receiver returns credit before it holds that much back (ReceiveWindow).
-   */
-  private sendWithinCredit(channel: number, bytes: Buffer): Buffer {
-    while (bytes.length > 0) {
-      const size = Math.min(bytes.length, this.largestFrame);
-      if (this.sendWindow.available < size + 1) break; // 1: the channel byte
-      this.sendWindow.take(size + 1);
-      this.link.sendData(this.id, bytes.subarray(0, size), channel);
-      bytes = bytes.subarray(size);
-    }
-    return bytes;
-  }
-
-  private flush(): void {
-    while (this.queue.length > 0) {
-      const head = this.queue[0]!;
-      const rest = this.sendWithinCredit(head.channel, head.bytes);
-      this.queuedBytes -= head.bytes.length - rest.length;
-      if (rest.length > 0) {
-        head.bytes = rest;
-        break;
-      }
-      this.queue.shift();
-    }
-    if (this.blocked && this.queuedBytes <= this.settings.queueHighWaterBytes / 2) {
+  /** Output that waited went out: the console may go on, or the stream end as it was told to. */
+  private sent(): void {
+    if (this.blocked && this.credited.waitingBytes <= this.settings.queueHighWaterBytes / 2) {
       this.blocked = false;
       this.attachment?.setBlocked(false);
     }
-    if (this.queue.length === 0 && this.endAfterFlush) this.closeWith(this.endAfterFlush);
+    if (this.credited.waitingBytes === 0 && this.endAfterFlush) this.closeWith(this.endAfterFlush);
+  }
+
+  private returnCredit(bytes: number): void {
+    if (this.state === 'open') this.credited.release(bytes);
   }
 
   /** A stream error caused by the gateway: 400, and the link stays up. */
@@ -239,8 +195,7 @@ export class LinkStream implements ConsoleSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.endTimer);
-    this.queue.length = 0;
-    this.queuedBytes = 0;
+    this.credited.close();
     this.onClosed(this);
   }
 }

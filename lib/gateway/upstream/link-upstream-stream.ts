@@ -1,12 +1,13 @@
-// One console session on a multiplexed link, gateway side: credit in both directions, and a
-// bounded hold for client stdin while the provider grants no credit (uWS cannot pause reading
-// a websocket, so the gateway holds, and past the bound fails the session instead of dropping).
-import { SendWindow, ReceiveWindow, MAX_DATA_PAYLOAD, type LinkConnection } from '../../link/index.js';
-import { CLOSE, type CloseMessage, type Frame } from '../../protocol/index.js';
+// One console session on a multiplexed link, gateway side: credit in both directions
+// (CreditedStream), and a bounded hold for client stdin while the provider grants no credit
+// (uWS cannot pause reading a websocket, so the gateway holds, and past the bound fails the
+// session instead of dropping).
+import { CreditedStream, invalidStreamWindow, type LinkConnection, type MultiplexedStream } from '../../link/index.js';
+import type { CloseMessage, Frame } from '../../protocol/index.js';
 import { StreamEvents } from './stream-events.js';
-import type { UpstreamStream } from './upstream.js';
+import { stdinOverrun, type UpstreamStream } from './upstream.js';
 
-export interface LinkStreamLimits {
+export interface LinkUpstreamLimits {
   /** Credit we grant the provider for output. */
   window: number;
   /** The most client stdin held while the provider grants no credit. */
@@ -15,25 +16,24 @@ export interface LinkStreamLimits {
 
 type State = 'opening' | 'open' | 'closed';
 
-export class LinkStream implements UpstreamStream {
+export class LinkUpstreamStream implements UpstreamStream, MultiplexedStream {
   writer = false;
   outputOffset = 0;
   private state: State = 'opening';
-  private sendWindow = new SendWindow(0);
-  private readonly receiveWindow: ReceiveWindow;
-  /** Held stdin: [channel, payload] pairs, sent in order as credit arrives. */
-  private held: { channel: number; payload: Buffer }[] = [];
-  private heldBytes = 0;
+  /** Credit both ways; holds client stdin, in order, while the provider grants none or the link is full. */
+  private readonly credited: CreditedStream;
   private readonly events = new StreamEvents();
   private openedHandler: ((error?: CloseMessage) => void) | undefined;
 
   constructor(
     private readonly link: LinkConnection,
     readonly id: number,
-    private readonly limits: LinkStreamLimits,
-    private readonly release: (stream: LinkStream) => void,
+    private readonly limits: LinkUpstreamLimits,
+    /** Names the provider in the Status of a lost link. */
+    private readonly provider: string,
+    private readonly release: (stream: LinkUpstreamStream) => void,
   ) {
-    this.receiveWindow = new ReceiveWindow(limits.window);
+    this.credited = new CreditedStream(link, id, limits.window);
   }
 
   /** Resolves once the provider answered Opened; a Close instead rejects with it. */
@@ -53,23 +53,26 @@ export class LinkStream implements UpstreamStream {
 
   receive(frame: Frame): void {
     switch (frame.kind) {
-      case 'opened':
+      case 'opened': {
         if (this.state !== 'opening') return this.protocolError('Opened on an open stream');
+        const window = frame.opened.window ?? 0;
+        const invalidWindow = invalidStreamWindow('opened.window', window);
+        if (invalidWindow) return this.protocolError(invalidWindow);
         this.state = 'open';
         this.writer = frame.opened.writer ?? false;
         this.outputOffset = Number(frame.opened.outputOffset ?? 0);
-        this.sendWindow = new SendWindow(frame.opened.window ?? 0);
+        this.credited.start(window);
         this.openedHandler?.();
         return;
+      }
       case 'data':
         if (this.state !== 'open') return this.protocolError('data before Opened');
-        if (!this.receiveWindow.receive(frame.data.length)) return this.fail(400, 'provider exceeded its flow control window');
+        if (!this.credited.received(frame.data.length)) return this.fail(400, 'provider exceeded its flow control window');
         this.events.data(frame.data);
         return;
       case 'credit': {
-        const overflow = this.sendWindow.grant(frame.credit.bytes ?? 0);
+        const overflow = this.credited.credit(frame.credit.bytes ?? 0);
         if (overflow) return this.fail(400, overflow.message);
-        this.flushHeld();
         return;
       }
       case 'close':
@@ -82,12 +85,9 @@ export class LinkStream implements UpstreamStream {
 
   write(message: Buffer): void {
     if (this.state === 'closed') return;
-    this.held.push({ channel: message[0]!, payload: message.subarray(1) });
-    this.heldBytes += message.length;
-    this.flushHeld();
-    if (this.heldBytes > this.limits.stdinHoldBytes) {
-      this.fail(429, `stdin overran: the console accepted no input while ${this.heldBytes} bytes were waiting (limit ${this.limits.stdinHoldBytes})`, 'TooManyRequests');
-    }
+    this.credited.send(message[0]!, message.subarray(1));
+    const overrun = stdinOverrun(this.credited.waitingBytes, this.limits.stdinHoldBytes);
+    if (overrun) this.fail(overrun.code!, overrun.message!, overrun.reason!);
   }
 
   resize(cols: number, rows: number): void {
@@ -96,39 +96,24 @@ export class LinkStream implements UpstreamStream {
   }
 
   consumed(bytes: number): void {
-    if (this.state !== 'open') return;
-    const grant = this.receiveWindow.release(bytes);
-    if (grant > 0) this.link.send({ stream: this.id, kind: 'credit', credit: { bytes: grant } });
+    if (this.state === 'open') this.credited.release(bytes);
   }
 
   close(): void {
     if (this.state === 'closed') return;
     this.link.send({ stream: this.id, kind: 'close', close: { code: 200, reason: '', message: 'client closed the session' } });
     this.state = 'closed';
+    this.credited.close();
     this.release(this);
   }
 
-  /** The link went away under this stream. */
-  linkLost(message: string): void {
-    this.finish({ code: 503, reason: 'ServiceUnavailable', message });
+  linkDrained(): void {
+    this.credited.linkDrained();
   }
 
-  private flushHeld(): void {
-    if (this.state !== 'open') return;
-    while (this.held.length > 0) {
-      const credit = this.sendWindow.available;
-      if (credit < 2) return; // a channel byte and at least one byte of payload
-      const next = this.held[0]!;
-      // A close must go whole: [255, 0].
-      if (next.channel === CLOSE && credit < 1 + next.payload.length) return;
-      const size = Math.min(next.payload.length, credit - 1, MAX_DATA_PAYLOAD);
-      const piece = size === next.payload.length ? next.payload : next.payload.subarray(0, size);
-      this.link.sendData(this.id, piece, next.channel);
-      this.sendWindow.take(piece.length + 1);
-      this.heldBytes -= piece.length + (piece === next.payload ? 1 : 0);
-      if (piece === next.payload) this.held.shift();
-      else next.payload = next.payload.subarray(size);
-    }
+  linkLost(error: Error | undefined): void {
+    const message = `connection to provider ${this.provider} lost${error ? `: ${error.message}` : ''}`;
+    this.finish({ code: 503, reason: 'ServiceUnavailable', message });
   }
 
   private protocolError(message: string): void {
@@ -146,8 +131,7 @@ export class LinkStream implements UpstreamStream {
     if (this.state === 'closed') return;
     const wasOpening = this.state === 'opening';
     this.state = 'closed';
-    this.held = [];
-    this.heldBytes = 0;
+    this.credited.close();
     this.release(this);
     if (wasOpening && this.openedHandler) this.openedHandler(close);
     else this.events.close(close);
