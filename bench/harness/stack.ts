@@ -4,6 +4,7 @@
 // peer through its Target; each peer names the process that does its hop, whose CPU time and
 // memory the scenarios report.
 import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatewayProcessOptions, GatewayReady } from '../processes/gateway.js';
 import type { KubeProcessOptions, KubeReady } from '../processes/kube-api.js';
 import type { ProviderProcessOptions, ProviderReady } from '../processes/provider.js';
@@ -23,6 +24,9 @@ const FD_HEADROOM = 1000;
 const FD_LIMIT = 20_000;
 /** socat forks a process per connection: beyond a few hundred the bench measures fork. */
 const SOCAT_MAX_SESSIONS = 128;
+/** Above ws's 30 s close timeout, the longest a peer's half-closed websocket may hold a session. */
+const QUIESCE_TIMEOUT_MS = 40_000;
+const QUIESCE_POLL_MS = 50;
 
 export interface Peer {
   name: PeerName;
@@ -151,6 +155,23 @@ export class BenchStack {
   /** Machines the kube fixture serves (the gateway looks every session's machine up). */
   async addMachines(names: string[]): Promise<void> {
     for (let i = 0; i < names.length; i += 5000) await this.kube.call('addMachines', { names: names.slice(i, i + 5000) });
+  }
+
+  /**
+   * Waits until the provider has torn down every session of the last measurement (its consoles
+   * are closed), so that the next one does not pay for it: a peer that left its provider-side
+   * sockets open and unread (ws-proxy closing a paused upstream) kept the provider writing into
+   * their kernel buffers for seconds. Resolves with the milliseconds it took.
+   */
+  async quiesce(timeoutMs = QUIESCE_TIMEOUT_MS): Promise<number> {
+    const started = Date.now();
+    while ((await this.provider.call<number>('liveConsoles')) > 0) {
+      if (Date.now() - started > timeoutMs) {
+        throw new Error(`the provider still had sessions open ${timeoutMs} ms after the last measurement closed them`);
+      }
+      await sleep(QUIESCE_POLL_MS);
+    }
+    return Date.now() - started;
   }
 
   async stop(): Promise<void> {
