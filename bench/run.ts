@@ -25,7 +25,7 @@ const scenarios: Record<string, (options: RunOptions) => Promise<ScenarioOutcome
   codec: () => void runCodecBench(),
   throughput: (o) => runThroughput({ ...THROUGHPUT_DEFAULTS, ...(o.quick ? THROUGHPUT_QUICK : {}), ...o.cells, peers: o.peers, outDir: o.outDir }),
   rtt: (o) => runRtt({ ...RTT_DEFAULTS, ...(o.quick ? RTT_QUICK : {}), peers: o.peers, outDir: o.outDir }),
-  setup: (o) => runSetup({ ...SETUP_DEFAULTS, ...(o.quick ? SETUP_QUICK : {}), peers: o.peers, outDir: o.outDir }),
+  setup: (o) => runSetup({ ...SETUP_DEFAULTS, ...(o.quick ? SETUP_QUICK : {}), ...(o.cells.modes ? { modes: o.cells.modes } : {}), peers: o.peers, outDir: o.outDir }),
   idle: (o) =>
     runIdle({ ...IDLE_DEFAULTS, ...(o.quick ? IDLE_QUICK : {}), ...(o.full ? { sessions: IDLE_FULL_SESSIONS } : {}), peers: o.peers, outDir: o.outDir }),
   hol: (o) => runHol({ ...HOL_DEFAULTS, ...(o.quick ? HOL_QUICK : {}), peers: o.peers, outDir: o.outDir }),
@@ -37,7 +37,7 @@ const HELP = `usage: node dist/bench/run.js [options]   (make bench runs it with
       --quick           tiny configurations that only prove the harness works
       --full            idle: as many sessions as one gateway process can hold
       --peers A,B       the peers to measure: ${PEER_NAMES.join(', ')}
-      --modes A,B       throughput: plain, tls (default both)
+      --modes A,B       throughput and setup: plain, tls (default both)
       --sizes N,M       throughput: message sizes in bytes (default 256,4096,65536)
       --sessions N,M    throughput: sessions at once (default 1,100)
       --out DIR         where results go (default bench/results/)

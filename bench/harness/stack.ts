@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GatewayProcessOptions, GatewayReady } from '../processes/gateway.js';
+import type { GatewayCliOptions, GatewayCliReady } from '../processes/gateway-cli.js';
 import type { KubeProcessOptions, KubeReady } from '../processes/kube-api.js';
 import type { ProviderProcessOptions, ProviderReady } from '../processes/provider.js';
 import type { RelayReady, TcpRelayOptions } from '../processes/tcp-relay.js';
@@ -14,10 +15,31 @@ import type { Target } from '../load/target.js';
 import { BenchChild, startAll } from './child.js';
 import type { Pki } from './pki.js';
 
-export type PeerName = 'direct' | 'ws-proxy' | 'gateway' | 'gateway-front' | 'gateway-ws' | 'tcp-relay' | 'socat';
+export type PeerName =
+  | 'direct'
+  | 'ws-proxy'
+  | 'gateway'
+  | 'gateway-front'
+  | 'gateway-front-proxy'
+  | 'gateway-client-cert'
+  | 'gateway-workers'
+  | 'gateway-ws'
+  | 'tcp-relay'
+  | 'socat';
 
 /** In the order tables list them: the floor first, then the proxies, then the relays. */
-export const PEER_NAMES: PeerName[] = ['direct', 'ws-proxy', 'gateway', 'gateway-front', 'gateway-ws', 'tcp-relay', 'socat'];
+export const PEER_NAMES: PeerName[] = [
+  'direct', 'ws-proxy', 'gateway', 'gateway-front', 'gateway-front-proxy', 'gateway-client-cert', 'gateway-workers', 'gateway-ws', 'tcp-relay', 'socat',
+];
+
+/** Our gateway's peers (they authenticate and look machines up; the others do neither). */
+export const GATEWAY_PEERS: PeerName[] = ['gateway', 'gateway-front', 'gateway-front-proxy', 'gateway-client-cert', 'gateway-workers', 'gateway-ws'];
+
+/** Listeners that exist only with TLS: they read the client's certificate. */
+const TLS_ONLY_PEERS: PeerName[] = ['gateway-front-proxy', 'gateway-client-cert'];
+
+/** Worker threads of the gateway-workers peer (`--workers 2`: this machine has 2 cores). */
+const GATEWAY_WORKERS = 2;
 
 /** Descriptors a hop process keeps for itself besides its sessions' sockets. */
 const FD_HEADROOM = 1000;
@@ -87,8 +109,15 @@ export class BenchStack {
       const providerPort = provider.ready.port;
       await kube.call('setProvider', { port: providerPort });
 
+      const gatewayOptions = {
+        kubeUrl: kube.ready.url,
+        caFile: pki.caFile,
+        auth: options.auth,
+        tls: tls && { keyFile: pki.serverKeyFile, certFile: pki.serverCertFile, clientKeyFile: pki.clientKeyFile, clientCertFile: pki.clientCertFile },
+      };
       const wanted = new Set(options.peers ?? PEER_NAMES);
       if (!hasSocat()) wanted.delete('socat');
+      if (!tls) for (const name of TLS_ONLY_PEERS) wanted.delete(name);
       const fdBound = (socketsPerSession: number) => Math.floor((FD_LIMIT - FD_HEADROOM) / socketsPerSession);
       const startPeer = async (name: PeerName): Promise<Peer> => {
         switch (name) {
@@ -106,21 +135,33 @@ export class BenchStack {
           }
           case 'gateway':
           case 'gateway-front':
+          case 'gateway-front-proxy':
+          case 'gateway-client-cert':
           case 'gateway-ws': {
             const gateway = await started<GatewayReady>('gateway', {
-              kubeUrl: kube.ready.url,
-              caFile: pki.caFile,
-              auth: options.auth,
-              tls: tls && { keyFile: pki.serverKeyFile, certFile: pki.serverCertFile, clientKeyFile: pki.clientKeyFile, clientCertFile: pki.clientCertFile },
+              ...gatewayOptions,
               upstream: name === 'gateway-ws' ? 'websocket' : 'link',
               // gateway-front: --listen-spdy, the node:http front that also serves SPDY on the port.
               listenMode: name === 'gateway-front' ? 'split' : 'websocket',
+              listener: name === 'gateway-front-proxy' ? 'front-proxy' : name === 'gateway-client-cert' ? 'client-cert' : 'public',
               ...(options.linksPerProvider ? { linksPerProvider: options.linksPerProvider } : {}),
             } satisfies GatewayProcessOptions, name);
             return {
               name, hopPid: gateway.pid, hopChild: gateway,
-              // Sockets per session in the hop: the front relays client → front → uWS (three), uWS alone holds one.
-              maxSessions: fdBound(name === 'gateway' ? 1 : name === 'gateway-front' ? 3 : 2),
+              // Sockets per session in the hop: a front relays client → front → uWS (three), uWS alone holds one.
+              maxSessions: fdBound(name === 'gateway' ? 1 : name === 'gateway-ws' ? 2 : 3),
+              target: {
+                url: `${scheme}://127.0.0.1:${gateway.ready.port}`, path: 'gateway', ...clientTls,
+                ...(name === 'gateway-front-proxy' ? { identity: 'front-proxy' as const } : {}),
+              },
+            };
+          }
+          case 'gateway-workers': {
+            const gateway = await started<GatewayCliReady>('gateway-cli', { ...gatewayOptions, workers: GATEWAY_WORKERS } satisfies GatewayCliOptions, name);
+            return {
+              name, hopPid: gateway.ready.gatewayPid, hopChild: undefined,
+              // One descriptor limit for the process, whichever thread holds the socket.
+              maxSessions: fdBound(1),
               target: { url: `${scheme}://127.0.0.1:${gateway.ready.port}`, path: 'gateway', ...clientTls },
             };
           }

@@ -4,6 +4,7 @@
 // kept for the report.
 import type { SecureContext } from 'node:tls';
 import WebSocket from 'ws';
+import { benchToken, frontProxyHeaders } from '../fixture-names.js';
 import { sessionUrl, type Target } from './target.js';
 
 const STDOUT = 1;
@@ -32,7 +33,7 @@ export class ClientSession {
       handshakeTimeout: options.handshakeTimeoutMs,
       localAddress: options.localAddress,
       ...(options.secureContext ? { secureContext: options.secureContext } : {}),
-      ...(options.token ? { headers: { authorization: `Bearer ${options.token}` } } : {}),
+      ...identityHeaders(target, options.token),
     });
     this.closed = new Promise((resolve) => this.ws.once('close', () => resolve()));
     this.ws.on('error', (error) => (this.failure ??= error.message));
@@ -65,4 +66,10 @@ export class ClientSession {
     await Promise.race([this.closed, late]);
     clearTimeout(timer);
   }
+}
+
+function identityHeaders(target: Target, token: string | undefined): { headers?: Record<string, string> } {
+  // The front proxy always names a user: bench user 0 when the open has no token.
+  if (target.identity === 'front-proxy') return { headers: frontProxyHeaders(token ?? benchToken(0)) };
+  return token ? { headers: { authorization: `Bearer ${token}` } } : {};
 }

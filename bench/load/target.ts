@@ -9,6 +9,11 @@ export interface Target {
   /** 'gateway': the user-facing exec path; 'provider': IEP-02's per-machine endpoint. */
   path: 'gateway' | 'provider';
   tls?: { caFile: string; certFile: string; keyFile: string };
+  /**
+   * How a client says who it is: its bearer token (default), or as kube-apiserver's front proxy
+   * does, X-Remote-User for the token's user over the proxy's certificate (tls).
+   */
+  identity?: 'bearer' | 'front-proxy';
 }
 
 const QUERY = '?stdin=true&tty=true';
