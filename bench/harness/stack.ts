@@ -20,6 +20,7 @@ export type PeerName =
   | 'ws-proxy'
   | 'gateway'
   | 'gateway-front'
+  | 'gateway-spdy'
   | 'gateway-front-proxy'
   | 'gateway-client-cert'
   | 'gateway-workers'
@@ -29,11 +30,11 @@ export type PeerName =
 
 /** In the order tables list them: the floor first, then the proxies, then the relays. */
 export const PEER_NAMES: PeerName[] = [
-  'direct', 'ws-proxy', 'gateway', 'gateway-front', 'gateway-front-proxy', 'gateway-client-cert', 'gateway-workers', 'gateway-ws', 'tcp-relay', 'socat',
+  'direct', 'ws-proxy', 'gateway', 'gateway-front', 'gateway-spdy', 'gateway-front-proxy', 'gateway-client-cert', 'gateway-workers', 'gateway-ws', 'tcp-relay', 'socat',
 ];
 
 /** Our gateway's peers (they authenticate and look machines up; the others do neither). */
-export const GATEWAY_PEERS: PeerName[] = ['gateway', 'gateway-front', 'gateway-front-proxy', 'gateway-client-cert', 'gateway-workers', 'gateway-ws'];
+export const GATEWAY_PEERS: PeerName[] = ['gateway', 'gateway-front', 'gateway-spdy', 'gateway-front-proxy', 'gateway-client-cert', 'gateway-workers', 'gateway-ws'];
 
 /** Listeners that exist only with TLS: they read the client's certificate. */
 const TLS_ONLY_PEERS: PeerName[] = ['gateway-front-proxy', 'gateway-client-cert'];
@@ -135,29 +136,36 @@ export class BenchStack {
           }
           case 'gateway':
           case 'gateway-front':
+          case 'gateway-spdy':
           case 'gateway-front-proxy':
           case 'gateway-client-cert':
           case 'gateway-ws': {
             const gateway = await started<GatewayReady>('gateway', {
               ...gatewayOptions,
               upstream: name === 'gateway-ws' ? 'websocket' : 'link',
-              // gateway-front: --listen-spdy, the node:http front that also serves SPDY on the port.
-              listenMode: name === 'gateway-front' ? 'split' : 'websocket',
+              // gateway-front and gateway-spdy: --listen-spdy, the node:http front that also serves SPDY on the port.
+              listenMode: name === 'gateway-front' || name === 'gateway-spdy' ? 'split' : 'websocket',
               listener: name === 'gateway-front-proxy' ? 'front-proxy' : name === 'gateway-client-cert' ? 'client-cert' : 'public',
               ...(options.linksPerProvider ? { linksPerProvider: options.linksPerProvider } : {}),
             } satisfies GatewayProcessOptions, name);
             return {
               name, hopPid: gateway.pid, hopChild: gateway,
-              // Sockets per session in the hop: a front relays client → front → uWS (three), uWS alone holds one.
-              maxSessions: fdBound(name === 'gateway' ? 1 : name === 'gateway-ws' ? 2 : 3),
+              // Sockets per session in the hop: a front relays a websocket client → front → uWS (three),
+              // serves SPDY itself (one), uWS alone holds one.
+              maxSessions: fdBound(name === 'gateway' || name === 'gateway-spdy' ? 1 : name === 'gateway-ws' ? 2 : 3),
               target: {
                 url: `${scheme}://127.0.0.1:${gateway.ready.port}`, path: 'gateway', ...clientTls,
                 ...(name === 'gateway-front-proxy' ? { identity: 'front-proxy' as const } : {}),
+                ...(name === 'gateway-spdy' ? { transport: 'spdy' as const } : {}),
               },
             };
           }
           case 'gateway-workers': {
-            const gateway = await started<GatewayCliReady>('gateway-cli', { ...gatewayOptions, workers: GATEWAY_WORKERS } satisfies GatewayCliOptions, name);
+            const gateway = await started<GatewayCliReady>('gateway-cli', {
+              ...gatewayOptions,
+              workers: GATEWAY_WORKERS,
+              ...(options.linksPerProvider ? { linksPerProvider: options.linksPerProvider } : {}),
+            } satisfies GatewayCliOptions, name);
             return {
               name, hopPid: gateway.ready.gatewayPid, hopChild: undefined,
               // One descriptor limit for the process, whichever thread holds the socket.

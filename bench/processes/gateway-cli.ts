@@ -13,7 +13,7 @@ import type { GatewayProcessOptions } from './gateway.js';
 import { waitUntilReady } from './gateway-ready.js';
 import { childOptions, serveParent } from './parent-rpc.js';
 
-export interface GatewayCliOptions extends Pick<GatewayProcessOptions, 'kubeUrl' | 'caFile' | 'auth' | 'tls'> {
+export interface GatewayCliOptions extends Pick<GatewayProcessOptions, 'kubeUrl' | 'caFile' | 'auth' | 'tls' | 'linksPerProvider'> {
   workers: number;
 }
 
@@ -43,6 +43,7 @@ const tls = options.tls;
 const args = [
   MAIN, 'gateway', '--listen', '127.0.0.1:0', '--kubeconfig', kubeconfig, '--auth', options.auth,
   '--workers', String(options.workers), '--port-file', portFile,
+  ...(options.linksPerProvider ? ['--links-per-provider', String(options.linksPerProvider)] : []),
   ...(tls
     ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile, '--provider-ca', options.caFile, '--provider-cert', tls.clientCertFile, '--provider-key', tls.clientKeyFile]
     : ['--provider-insecure']),
