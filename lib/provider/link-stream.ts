@@ -20,7 +20,16 @@ export interface LinkStreamSettings {
 interface QueuedOutput {
   channel: number;
   bytes: Buffer;
+  /** Where small chunks queued behind `bytes` are copied to, so that they leave as one frame. */
+  room?: Buffer;
 }
+
+/**
+ * Small console reads queued while the stream waits for credit are copied together up to this
+ * size: a hundred streams of 256 B reads held a hundred thousand views that lived long enough to
+ * cost the provider a third of its CPU in garbage collection, and each became its own frame.
+ */
+const COALESCE_BYTES = 16 * 1024;
 
 type StreamState = 'opening' | 'open' | 'closed';
 
@@ -78,7 +87,7 @@ export class LinkStream implements ConsoleSession {
     if (this.state === 'closed' || this.endAfterFlush) return;
     const rest = this.queue.length === 0 ? this.sendWithinCredit(channel, chunk) : chunk;
     if (rest.length === 0) return;
-    this.queue.push({ channel, bytes: rest });
+    this.enqueue(channel, rest);
     this.queuedBytes += rest.length;
     if (!this.blocked && this.queuedBytes > this.settings.queueHighWaterBytes) {
       this.blocked = true;
@@ -190,6 +199,23 @@ export class LinkStream implements ConsoleSession {
       bytes = bytes.subarray(size);
     }
     return bytes;
+  }
+
+  private enqueue(channel: number, bytes: Buffer): void {
+    if (bytes.length * 2 > COALESCE_BYTES) return void this.queue.push({ channel, bytes });
+    const tail = this.queue[this.queue.length - 1];
+    if (tail?.room && tail.channel === channel) {
+      // `bytes` of the tail may have lost its head to a frame already sent: append after its end.
+      const end = tail.bytes.byteOffset - tail.room.byteOffset + tail.bytes.length;
+      if (end + bytes.length <= tail.room.length) {
+        bytes.copy(tail.room, end);
+        tail.bytes = tail.room.subarray(end - tail.bytes.length, end + bytes.length);
+        return;
+      }
+    }
+    const room = Buffer.allocUnsafe(COALESCE_BYTES);
+    bytes.copy(room);
+    this.queue.push({ channel, bytes: room.subarray(0, bytes.length), room });
   }
 
   private flush(): void {
