@@ -31,7 +31,7 @@ export interface ClientSession {
   pauseReading(): void;
   /** A normal close; the connection is torn down if the server does not answer in time. */
   close(timeoutMs: number): Promise<void>;
-  /** Tears the connection down at once. */
+  /** Ends the session without waiting for the server (a websocket is cut; SPDY sends its FINs and GOAWAY). */
   terminate(): void;
 }
 
