@@ -42,7 +42,7 @@ writeFileSync(kubeconfig, JSON.stringify({
 const tls = options.tls;
 const args = [
   MAIN, 'gateway', '--listen', '127.0.0.1:0', '--kubeconfig', kubeconfig, '--auth', options.auth,
-  '--workers', String(options.workers), '--port-file', portFile,
+  '--workers', String(options.workers), '--port-file', portFile, '--shutdown-grace', '0s',
   ...(options.linksPerProvider ? ['--links-per-provider', String(options.linksPerProvider)] : []),
   ...(tls
     ? ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile, '--provider-ca', options.caFile, '--provider-cert', tls.clientCertFile, '--provider-key', tls.clientKeyFile]
