@@ -8,12 +8,23 @@ import { PROMPT, patternSlice, workloadOf, type Workload } from './workload.js';
 /** Output a bulk console emits per event loop turn, as a fast device delivers a read's worth at a time. */
 const BULK_BYTES_PER_TURN = 256 * 1024;
 
-export function createSyntheticBackend(): ConsoleBackend {
+export interface SyntheticBackend extends ConsoleBackend {
+  /** Consoles opened and not yet closed: a session's console lives until the provider tore the session down. */
+  readonly liveConsoles: number;
+}
+
+export function createSyntheticBackend(): SyntheticBackend {
+  const live = new Set<SyntheticConsole>();
   return {
     async open(request) {
       const workload = workloadOf(request.machine);
       if (!workload) throw new NotFoundError(`machine ${request.machine} has no synthetic console (expected echo-* or bulk-*)`);
-      return new SyntheticConsole(workload);
+      const console = new SyntheticConsole(workload, () => live.delete(console));
+      live.add(console);
+      return console;
+    },
+    get liveConsoles() {
+      return live.size;
     },
   };
 }
@@ -29,7 +40,10 @@ class SyntheticConsole implements ConsoleStream {
   private bulkSent = 0;
   private pumpScheduled = false;
 
-  constructor(private readonly workload: Workload) {}
+  constructor(
+    private readonly workload: Workload,
+    private readonly onClose: () => void,
+  ) {}
 
   write(chunk: Uint8Array): boolean {
     if (this.closed) return true;
@@ -79,6 +93,7 @@ class SyntheticConsole implements ConsoleStream {
   close(): void {
     this.closed = true;
     this.held = [];
+    this.onClose();
   }
 
   private emit(chunk: Buffer): void {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueClientCert, issueServerCert, makeCA } from '../../test/fixtures/certs.js';
+import { FRONT_PROXY_NAME } from '../fixture-names.js';
 
 export interface PkiFiles {
   caFile: string;
@@ -24,7 +25,7 @@ export interface Pki extends PkiFiles {
 export async function createPki(): Promise<Pki> {
   const ca = await makeCA('ironcore-console bench CA');
   const server = await issueServerCert(ca, { hosts: ['127.0.0.1', 'localhost'] });
-  const client = await issueClientCert(ca, { cn: 'ironcore-console-gateway' });
+  const client = await issueClientCert(ca, { cn: FRONT_PROXY_NAME });
   const dir = mkdtempSync(join(tmpdir(), 'ironcore-bench-pki-'));
   const write = (name: string, ...contents: Buffer[]) => {
     const path = join(dir, name);

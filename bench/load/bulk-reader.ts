@@ -71,7 +71,7 @@ export async function readBulk(sessions: ClientSession[], job: BulkJob): Promise
   if (result.completed < sessions.length) result.endedAt = epochNow();
   for (const session of sessions) {
     session.onOutput = () => {};
-    session.ws.pause();
+    session.pauseReading();
   }
   return result;
 }

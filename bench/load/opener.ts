@@ -3,7 +3,7 @@
 // console's prompt), the point at which a user sees a console.
 import type { SecureContext } from 'node:tls';
 import { Histogram, type HistogramData } from '../histogram.js';
-import { ClientSession } from './client-session.js';
+import { openClientSession, type ClientSession } from './client-session.js';
 import type { Target } from './target.js';
 
 export interface OpenJob {
@@ -57,7 +57,7 @@ export async function openSessions(
   const openOne = async (index: number) => {
     const token = job.tokens?.[index % job.tokens.length];
     const began = performance.now();
-    const session = new ClientSession(job.target, job.machines[index]!, {
+    const session = openClientSession(job.target, job.machines[index]!, {
       ...connect,
       handshakeTimeoutMs: job.timeoutMs,
       ...(token ? { token } : {}),
@@ -71,7 +71,7 @@ export async function openSessions(
     } catch (error) {
       failed++;
       if (errors.size < MAX_ERRORS_KEPT) errors.add((error as Error).message);
-      session.ws.terminate();
+      session.terminate();
     }
   };
 
@@ -104,19 +104,21 @@ export function epochNow(): number {
 /** Resolves when the session counts as open; rejects with why it did not. */
 function ready(session: ClientSession, until: OpenJob['until'], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
+    let done = false;
     const timer = setTimeout(() => settle(new Error(`no ${until} within ${timeoutMs} ms`)), timeoutMs);
-    const onError = (error: Error) => settle(error);
-    const onClose = () => settle(new Error(`closed before ${until}${session.status ? `: ${session.status}` : ''}`));
-    const onOpen = () => settle();
     function settle(error?: Error) {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
-      session.ws.off('error', onError).off('close', onClose).off('open', onOpen);
       session.onOutput = () => {};
       if (error) reject(error);
       else resolve();
     }
-    session.ws.on('error', onError).on('close', onClose);
-    if (until === 'open') session.ws.on('open', onOpen);
-    else session.onOutput = onOpen;
+    session.opened.then(() => until === 'open' && settle(), (error: Error) => settle(error));
+    void session.closed.then(() => {
+      const why = session.failure ?? session.status;
+      settle(new Error(`closed before ${until}${why ? `: ${why}` : ''}`));
+    });
+    if (until === 'first-byte') session.onOutput = () => settle();
   });
 }

@@ -23,7 +23,7 @@ export async function stallAfterReading(sessions: ClientSession[], job: StallJob
           if (read < job.readBytes) return;
           clearTimeout(timer);
           session.onOutput = () => {};
-          session.ws.pause();
+          session.pauseReading();
           resolve(read);
         };
         session.sendStdin(GO);

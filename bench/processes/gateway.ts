@@ -3,12 +3,10 @@
 // over the multiplexed link (or one websocket per session). It reports ready once the pool
 // watch has synced (/readyz).
 import { readFileSync } from 'node:fs';
-import { get as httpGet } from 'node:http';
-import { get as httpsGet } from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../lib/cli/logger.js';
-import { createKubeGateway, listenGateway } from '../../lib/gateway/index.js';
-import { GATEWAY_SA_TOKEN } from '../fixture-names.js';
+import { createKubeGateway, listenClientCertificates, listenFrontProxy, listenGateway } from '../../lib/gateway/index.js';
+import { FRONT_PROXY_NAME, GATEWAY_SA_TOKEN } from '../fixture-names.js';
+import { waitUntilReady } from './gateway-ready.js';
 import { childOptions, serveParent } from './parent-rpc.js';
 
 export interface GatewayProcessOptions {
@@ -24,13 +22,17 @@ export interface GatewayProcessOptions {
   linksPerProvider?: number;
   /** The public listener's arrangement (lib/gateway/server.ts); default 'websocket', as the CLI's. */
   listenMode?: 'split' | 'websocket';
+  /**
+   * The listener clients are sent to (default the public one): kube-apiserver's front proxy
+   * (--requestheader-listen: a certificate named FRONT_PROXY_NAME, X-Remote-User trusted) or
+   * users' client certificates (--client-cert-listen). Both need `tls`; the bench CA signs both kinds.
+   */
+  listener?: 'public' | 'front-proxy' | 'client-cert';
 }
 
 export interface GatewayReady {
   port: number;
 }
-
-const READY_TIMEOUT_MS = 20_000;
 
 const options = childOptions<GatewayProcessOptions>();
 const ca = readFileSync(options.caFile);
@@ -48,23 +50,15 @@ const server = await listenGateway(kubeGateway.gateway, {
   mode: options.listenMode ?? 'websocket',
   ...(options.tls ? { tls: { keyFile: options.tls.keyFile, certFile: options.tls.certFile } } : {}),
 });
-await waitUntilReady(server.port);
-serveParent({ port: server.port } satisfies GatewayReady, {});
+await waitUntilReady(server.port, Boolean(options.tls), ca);
+serveParent({ port: await listenChosen() } satisfies GatewayReady, {});
 
-async function waitUntilReady(port: number): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (!(await isReady(port))) {
-    if (Date.now() > deadline) throw new Error(`gateway not ready after ${READY_TIMEOUT_MS} ms`);
-    await sleep(50);
-  }
-}
-
-function isReady(port: number): Promise<boolean> {
-  const get = options.tls ? httpsGet : httpGet;
-  return new Promise((resolve) => {
-    get({ host: '127.0.0.1', port, path: '/readyz', ca }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    }).on('error', () => resolve(false));
-  });
+async function listenChosen(): Promise<number> {
+  const listener = options.listener ?? 'public';
+  if (listener === 'public') return server.port;
+  if (!options.tls) throw new Error(`the ${listener} listener needs TLS`);
+  const files = { host: '127.0.0.1', port: 0, key: readFileSync(options.tls.keyFile), cert: readFileSync(options.tls.certFile), clientCa: ca, logger: createLogger('error') };
+  const relayed = kubeGateway.relayedIdentityGateway();
+  const bound = listener === 'front-proxy' ? await listenFrontProxy(relayed, { ...files, allowedNames: [FRONT_PROXY_NAME] }) : await listenClientCertificates(relayed, files);
+  return bound.port;
 }

@@ -3,7 +3,7 @@
 // machines that the bench adds, and `users` bearer tokens; it allows every access review.
 import { readFileSync } from 'node:fs';
 import { machineObject, machinePoolObject, startKubeApi } from '../../test/fixtures/kube-api.js';
-import { BENCH_NAMESPACE, BENCH_POOL, GATEWAY_SA_TOKEN, benchToken } from '../fixture-names.js';
+import { BENCH_NAMESPACE, BENCH_POOL, GATEWAY_SA_TOKEN, benchToken, benchUserOf } from '../fixture-names.js';
 import { childOptions, serveParent } from './parent-rpc.js';
 
 export interface KubeProcessOptions {
@@ -19,7 +19,7 @@ export interface KubeReady {
 
 const options = childOptions<KubeProcessOptions>();
 const tokens = Object.fromEntries(
-  Array.from({ length: options.users }, (_, i) => [benchToken(i), { username: `bench-user-${i}`, uid: `u-${i}`, groups: ['system:authenticated'] }]),
+  Array.from({ length: options.users }, (_, i) => [benchToken(i), { username: benchUserOf(benchToken(i)), uid: `u-${i}`, groups: ['system:authenticated'] }]),
 );
 const kube = await startKubeApi({
   tls: { key: readFileSync(options.keyFile), cert: readFileSync(options.certFile) },

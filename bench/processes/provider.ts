@@ -16,8 +16,9 @@ export interface ProviderReady {
 }
 
 const options = childOptions<ProviderProcessOptions>();
+const backend = createSyntheticBackend();
 const server = createProviderServer({
-  backend: createSyntheticBackend(),
+  backend,
   tls: options.tls && {
     key: readFileSync(options.tls.keyFile),
     cert: readFileSync(options.tls.certFile),
@@ -27,4 +28,4 @@ const server = createProviderServer({
   logger: createLogger('error'),
 });
 const { port } = await server.listen(0, '127.0.0.1');
-serveParent({ port } satisfies ProviderReady, {});
+serveParent({ port } satisfies ProviderReady, { liveConsoles: () => backend.liveConsoles });

@@ -56,11 +56,18 @@ wss.on('connection', (client, req) => {
     for (const [data, isBinary] of early.splice(0)) upstream.send(data, { binary: isBinary });
   });
   upstream.on('message', (data, isBinary) => {
+    if (client.readyState !== WebSocket.OPEN) return;
     client.send(data, { binary: isBinary }, resumeUpstream);
     if (client.bufferedAmount > HIGH_WATER_BYTES) upstream.pause();
   });
   upstream.on('close', () => client.close(1000));
-  client.on('close', () => (upstream.readyState === WebSocket.CONNECTING ? upstream.terminate() : upstream.close(1000)));
+  // The upstream reads on to the provider's answer to its close frame: paused, it never saw it,
+  // and the provider's side stayed open (and written to) until ws's 30 s close timeout.
+  client.on('close', () => {
+    if (upstream.readyState === WebSocket.CONNECTING) return upstream.terminate();
+    upstream.resume();
+    upstream.close(1000);
+  });
   upstream.on('error', () => client.terminate());
   client.on('error', () => upstream.terminate());
 });

@@ -70,7 +70,7 @@ export function printReport({ report, written }: ScenarioOutcome<unknown>): void
   console.log(`\n## ${report.scenario} (${report.date}; ${machine.cpus}× ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadStart.toFixed(1)} → ${machine.loadEnd.toFixed(1)})`);
   for (const table of report.tables) console.log(`\n${table.title}\n\n${table.markdown}`);
   if (report.targets.length > 0) {
-    console.log('\nTargets (issue 9):');
+    console.log('\nTargets:');
     for (const t of report.targets) console.log(`- ${t.met === undefined ? 'not measured' : t.met ? 'MET   ' : 'MISSED'} ${t.target}: ${t.detail}`);
   }
   console.log(`\nwritten: ${written.jsonFile}, ${written.svgFile}`);

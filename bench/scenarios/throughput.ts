@@ -49,6 +49,8 @@ export interface ThroughputRow {
   hopCpuSecondsPerGB: number | undefined;
   providerCpuSecondsPerGB: number;
   clientCpuSecondsPerGB: number;
+  /** How long after the clients closed the provider still had this cell's sessions. */
+  teardownMs: number;
   failures: string[];
 }
 
@@ -100,6 +102,7 @@ async function measure(
   const spent = cpu();
   await generators.closeAll();
   // Many sessions leave much to tear down (buffers, consoles): let it finish before the next cell.
+  const teardownMs = await stack.quiesce();
   await settle(Math.min(1000, 100 + 10 * sessions));
   const gigabytes = bulk.bytes / 1e9;
   const perGB = (seconds: number) => (gigabytes > 0 ? seconds / gigabytes : NaN);
@@ -115,6 +118,7 @@ async function measure(
     hopCpuSecondsPerGB: peer.hopPid === undefined ? undefined : perGB(spent.get(peer.hopPid)!),
     providerCpuSecondsPerGB: perGB(spent.get(stack.provider.pid)!),
     clientCpuSecondsPerGB: perGB(generators.pids.reduce((total, pid) => total + spent.get(pid)!, 0)),
+    teardownMs,
     failures: [...open.errors, ...bulk.failures],
   };
 }
