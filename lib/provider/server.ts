@@ -8,14 +8,13 @@
 // machinepoollet does (machinepool-auth.ts): a client may then connect without a certificate
 // and bring a bearer token instead (a certificate it presents must still verify), and
 // allowedSubjects guards only the link, which keeps demanding a verified certificate.
-import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { DEFAULT_STREAM_WINDOW, MAX_WINDOW, MIN_STREAM_WINDOW, acceptLink, isLinkRequest, refuseUpgrade, silentLogger } from '../link/index.js';
+import { DEFAULT_STREAM_WINDOW, MAX_WINDOW, MIN_STREAM_WINDOW, acceptLink, isLinkRequest, refuseUpgrade, silentLogger, socketsClosed } from '../link/index.js';
 import { AuthReviews, KubeClient, type AuthReviewsOptions, type KubeConfig } from '../kube/index.js';
 import { LINK_PATH, failureStatus, type Status } from '../protocol/index.js';
 import type { ConsoleBackend } from './backend.js';
@@ -310,7 +309,7 @@ export function createProviderServer(options: ProviderServerOptions): ProviderSe
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     handler.close();
     server.closeIdleConnections();
-    if (graceful) await allClosed(sockets, options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs);
+    if (graceful) await socketsClosed(sockets, options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs);
     for (const socket of sockets) socket.destroy();
     await stopped;
     logger.info('provider stopped');
@@ -343,10 +342,3 @@ function pathOf(req: IncomingMessage): string {
   return query < 0 ? url : url.slice(0, query);
 }
 
-/** Resolves when every socket has closed or after `graceMs`, whichever comes first. */
-async function allClosed(sockets: Set<Socket>, graceMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-  await Promise.race([Promise.all([...sockets].map((socket) => once(socket, 'close'))), grace]);
-  clearTimeout(timer);
-}
