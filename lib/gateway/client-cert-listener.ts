@@ -64,8 +64,8 @@ export async function listenClientCertificates(gateway: Gateway, options: Client
   return {
     port: front.port,
     async close() {
-      app.close();
       await front.close();
+      app.close();
     },
   };
 }

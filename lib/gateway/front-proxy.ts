@@ -57,8 +57,8 @@ export async function listenFrontProxy(gateway: Gateway, options: FrontProxyOpti
   return {
     port: front.port,
     async close() {
-      app.close();
       await front.close();
+      app.close();
     },
   };
 }

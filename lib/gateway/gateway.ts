@@ -122,7 +122,11 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   /** Open sessions. */
   readonly sessions: number;
-  /** Graceful shutdown: lets sessions run up to `graceMs`, then ends the rest with a 503 Status. */
+  /**
+   * Graceful shutdown: lets sessions run up to `graceMs`, then ends the rest with a 503 Status
+   * and resolves once every client connection has taken it (at most 3 s more): a websocket once
+   * uWS has written it out (so closing the app then cuts no Status), a SPDY one once closed.
+   */
   drain(graceMs: number): Promise<void>;
 }
 
@@ -132,6 +136,12 @@ const DEFAULTS = {
   idleTimeoutSeconds: 32,
   clientWatermark: 64 * 1024,
 };
+
+/**
+ * At shutdown, how long the clients' connections have to take the Status after the grace period:
+ * a slow reader's output is still ahead of it. Part of deploy/'s termination grace.
+ */
+const SHUTDOWN_FINISH_MS = 3000;
 
 /**
  * The exec endpoint as handlers to mount on any uWS app (Gateway.mountExec and its siblings).
@@ -155,6 +165,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const { logger, upstream } = settings;
   const metrics = options.metrics ?? new GatewayMetrics();
   const sessions = new Set<GatewaySession>();
+  /** Sessions whose client connection is still open, ended or not. */
+  const connected = new Set<GatewaySession>();
 
   /** After authorization (begun at `lookupStart`, for the lookup metric): the lookup and the open. */
   async function openUpstream(request: ExecRequest, user: UserInfo, auditId: string | undefined, lookupStart: number): Promise<{ stream: UpstreamStream; pool?: string; target: ProviderTarget }> {
@@ -317,6 +329,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       clientWatermark: settings.clientWatermark,
       announceOffset: request.announceOffset,
       ...(settings.maxBytesPerSecond && { pacer: new BandwidthPacer(settings.maxBytesPerSecond, (ms) => metrics.throttled(ms)) }),
+      onClientClosed: () => connected.delete(session),
       onEnd: (end) => {
         sessions.delete(session);
         metrics.sessionsActive--;
@@ -334,6 +347,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
     });
     sessions.add(session);
+    connected.add(session);
     metrics.sessionsActive++;
     logger.info(
       {
@@ -368,7 +382,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       const data = ws.getUserData();
       data.client!.receive(data.session, message, isBinary);
     },
-    drain: (ws) => ws.getUserData().session.drained(),
+    drain: (ws) => {
+      const data = ws.getUserData();
+      data.client!.drained();
+      data.session.drained();
+    },
     close: (ws) => ws.getUserData().session.clientClosed(),
   };
 
@@ -417,10 +435,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     mountPage,
     attach,
     async drain(graceMs) {
-      const deadline = Date.now() + graceMs;
-      while (sessions.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await waitUntil(() => sessions.size === 0, graceMs);
       const status = failureStatus(503, 'the console gateway is shutting down; reconnect to continue', 'ServiceUnavailable');
       for (const session of [...sessions]) session.endWith(status);
+      await waitUntil(() => connected.size === 0, SHUTDOWN_FINISH_MS);
     },
   };
 }
@@ -432,6 +450,11 @@ function routePrefix(options: MountOptions | undefined): string {
     throw new TypeError(`prefix ${JSON.stringify(options?.prefix)} must be a path that starts with / (no :parameters or *)`);
   }
   return prefix;
+}
+
+async function waitUntil(done: () => boolean, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 function withoutUndefined<T extends object>(value: T): T {

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { refuseUpgrade } from '../link/index.js';
+import { refuseUpgrade, socketsClosed } from '../link/index.js';
 import type { Status } from '../protocol/index.js';
 import type { Gateway } from './gateway.js';
 import { FRONT_KEY_HEADER } from './front-key.js';
@@ -41,12 +41,18 @@ export interface HttpFront {
   readonly port: number;
   /** Stops taking connections; the ones open go on. */
   stopAccepting(): void;
-  /** Stops taking connections and cuts those still open. */
+  /**
+   * Stops taking connections, lets those open finish for up to 2 s (a relay still passing its
+   * app's last bytes to a slow client, which then answers the close), then cuts the rest. Close
+   * the apps behind after it: an app's close resets its side, and with it what the kernel holds.
+   */
   close(): Promise<void>;
 }
 
 const EXEC_PATH = /^\/apis\/compute\.ironcore\.dev\/v1alpha1\/namespaces\/([^/]+)\/machines\/([^/]+)\/exec$/;
 const REMOTE_HEADER = /^x-remote-/i;
+/** At close, how long a connection still open may take to finish before it is cut. */
+const CLOSE_FLUSH_MS = 2000;
 
 /** Serves `gateway` through `apps` (the private uWS apps: this thread's, or one per worker, used in turn). */
 export async function listenHttpFront(gateway: Gateway, apps: RelayTarget[], options: HttpFrontOptions): Promise<HttpFront> {
@@ -118,6 +124,7 @@ export async function listenHttpFront(gateway: Gateway, apps: RelayTarget[], opt
     stopAccepting,
     async close() {
       stopAccepting();
+      await socketsClosed(sockets, CLOSE_FLUSH_MS);
       for (const socket of sockets) socket.destroy();
       await closed;
     },

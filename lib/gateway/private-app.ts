@@ -26,7 +26,11 @@ export interface RelayTarget extends PrivateAddress {
 }
 
 export interface PrivateApp extends RelayTarget {
-  /** Stops listening and ends every connection: the relays from this thread and those from other workers' fronts. */
+  /**
+   * Stops listening and ends every connection at once (each relay then ends its client after
+   * what it already read). What the app and the kernel still hold for a connection is lost:
+   * close the fronts first.
+   */
   close(): void;
 }
 
@@ -40,42 +44,31 @@ export async function listenPrivateApp(gateway: Gateway, key = newFrontKey(), mo
   const listener = await new Promise<UWS.us_listen_socket>((resolve, reject) =>
     app.listen(LOOPBACK, 0, (socket) => (socket ? resolve(socket) : reject(new Error(`the private app cannot listen on ${LOOPBACK}`)))),
   );
-  const target = relayTarget({ port: uws.us_socket_local_port(listener), key });
-  return {
-    ...target,
-    close() {
-      target.cutAll();
-      closeApp(app);
-    },
-  };
+  return { ...relayTarget({ port: uws.us_socket_local_port(listener), key }), close: () => closeApp(app) };
 }
 
 /** Relays to the private app at `address`. */
-export function relayTarget(address: PrivateAddress): RelayTarget & { cutAll(): void } {
-  const relays = new Set<Socket>();
+export function relayTarget(address: PrivateAddress): RelayTarget {
   return {
     host: LOOPBACK,
     port: address.port,
     key: address.key,
     relay(client, ...prefix) {
-      relays.add(client);
-      client.once('close', () => relays.delete(client));
       // No Nagle delay on the hop: a typed key is one small websocket frame each way.
       const inner = connect({ host: LOOPBACK, port: address.port, noDelay: true });
       for (const bytes of prefix) if (bytes.length > 0) inner.write(bytes);
       client.pipe(inner).pipe(client);
       client.on('error', () => inner.destroy());
-      inner.on('error', () => client.destroy());
       client.on('close', () => inner.destroy());
       // The app's last bytes (a Status, the close frame) may still be on their way to a slow
-      // client: let them go, for a while.
+      // client, also when the app reset its side: end the client after them (a pipe does not
+      // when its source fails), and cut it if it never takes them.
+      inner.on('error', () => {});
       inner.on('close', () => {
         client.end();
-        setTimeout(() => client.destroy(), FLUSH_MS).unref();
+        const cut = setTimeout(() => client.destroy(), FLUSH_MS).unref();
+        client.once('close', () => clearTimeout(cut));
       });
-    },
-    cutAll() {
-      for (const client of relays) client.destroy();
     },
   };
 }

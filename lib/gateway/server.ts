@@ -15,7 +15,18 @@ import { bearerOnlyIdentity, listenHttpFront } from './http-front.js';
 import { listenPrivateApp, relayTarget, type PrivateAddress } from './private-app.js';
 import { closeApp, loadUws, type UWS } from './uws.js';
 
-const CLOSE_DRAIN_MS = 1000;
+/**
+ * A uWS app without a front in this thread (uWS alone, a split-mode worker behind worker 0's
+ * front): after the drain has handed every Status to the kernel, how long the clients get to
+ * read it and answer the close before the app's close cuts what is left. uWS says nothing about
+ * a socket after its websocket's close handler, so this is a wait, not a watch.
+ */
+const UWS_LINGER_MS = 1000;
+
+async function closeAfterLinger(close: () => void): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, UWS_LINGER_MS));
+  close();
+}
 
 /** The listener's certificate files (PEM). */
 export interface GatewayTlsFiles {
@@ -53,7 +64,10 @@ export interface ListenOptions {
 export interface GatewayServer {
   /** The bound port (the OS's choice for port 0). */
   readonly port: number;
-  /** Stops accepting, waits up to `graceMs` for sessions to end, then ends them with 503. */
+  /**
+   * Stops accepting, waits up to `graceMs` for sessions to end, then ends them with 503 and gives
+   * their clients up to 5 s more to take it before the connections left are cut.
+   */
   shutdown(graceMs: number): Promise<void>;
 }
 
@@ -76,11 +90,10 @@ export async function listenGateway(gateway: Gateway, options: ListenOptions): P
       if (closed) return;
       closed = true;
       const stopped = stopAccepting();
+      // Resolves once the clients have taken their Status (or a bounded while passed), so that
+      // closing the apps cuts no Status on its way.
       await gateway.drain(graceMs);
-      // Let the Status frames just queued reach the clients: closing the app at once resets
-      // sockets that still hold them (clients saw 1006 and no Status).
-      await new Promise((resolve) => setTimeout(resolve, CLOSE_DRAIN_MS));
-      closeApps();
+      await closeApps();
       await stopped;
     },
   };
@@ -90,7 +103,8 @@ interface Listening {
   port: number;
   /** Stops taking connections; resolves once the listener is closed. */
   stopAccepting(): Promise<void>;
-  closeApps(): void;
+  /** Ends every connection left (a front first lets its relays finish, bounded). */
+  closeApps(): Promise<void>;
 }
 
 async function listenUws(gateway: Gateway, options: ListenOptions): Promise<Listening> {
@@ -112,13 +126,13 @@ async function listenUws(gateway: Gateway, options: ListenOptions): Promise<List
   return {
     port: uws.us_socket_local_port(listenSocket),
     stopAccepting: async () => uws.us_listen_socket_close(listenSocket),
-    closeApps: () => closeApp(app),
+    closeApps: () => closeAfterLinger(() => closeApp(app)),
   };
 }
 
 async function listenSplit(gateway: Gateway, options: ListenOptions): Promise<Listening> {
   const app = await listenPrivateApp(gateway, options.worker?.frontKey, options.mount);
-  if (options.worker && !options.worker.front) return { port: app.port, stopAccepting: async () => {}, closeApps: () => app.close() };
+  if (options.worker && !options.worker.front) return { port: app.port, stopAccepting: async () => {}, closeApps: () => closeAfterLinger(() => app.close()) };
   const targets = [app, ...(options.worker?.front ?? []).map(relayTarget)];
   const tls = options.tls;
   const front = await listenHttpFront(gateway, targets, {
@@ -138,9 +152,9 @@ async function listenSplit(gateway: Gateway, options: ListenOptions): Promise<Li
   return {
     port: front.port,
     stopAccepting: async () => front.stopAccepting(),
-    closeApps: () => {
+    closeApps: async () => {
+      await front.close();
       app.close();
-      void front.close();
     },
   };
 }

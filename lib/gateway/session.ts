@@ -40,6 +40,8 @@ export interface GatewaySessionOptions {
   /** The client asked for the output offset in-band (announceOffset=true). */
   announceOffset: boolean;
   onEnd: (end: GatewaySessionEnd) => void;
+  /** The client's connection closed: after the end, once the client has taken the Status. */
+  onClientClosed?: () => void;
   /** Paces what leaves for the client (--max-bytes-per-second); absent: no cap. */
   pacer?: OutputPacer;
 }
@@ -100,6 +102,7 @@ export class GatewaySession {
 
   /** The client's connection closed (by the client, a timeout, or us). */
   clientClosed(): void {
+    this.options.onClientClosed?.();
     this.client = undefined;
     this.batch = [];
     this.options.pacer?.stop();

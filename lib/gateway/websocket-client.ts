@@ -16,6 +16,7 @@ import type { UWS } from './uws.js';
 
 export class WebsocketClient implements ClientConnection {
   private readonly text: boolean;
+  private ending = false;
 
   constructor(
     private readonly ws: UWS.WebSocket<unknown>,
@@ -40,7 +41,20 @@ export class WebsocketClient implements ClientConnection {
   finish(status: Status): void {
     const payload = errorChannelPayload(this.protocol, status);
     if (payload) this.send(channelMessage(ERROR, payload));
-    this.ws.end(1000);
+    this.ending = true;
+    this.endOnceSent();
+  }
+
+  /** uWS wrote out what the socket held back. */
+  drained(): void {
+    if (this.ending) this.endOnceSent();
+  }
+
+  // uWS runs the close handler as soon as end() is called: ending only once the send buffer is
+  // empty makes that handler mean "the Status is with the kernel", which a graceful shutdown
+  // waits for before it closes the app (an app's close drops what uWS still holds).
+  private endOnceSent(): void {
+    if (this.ws.getBufferedAmount() === 0) this.ws.end(1000);
   }
 
   /** A websocket message from the client, checked and handed to the session in binary form. */

@@ -67,15 +67,21 @@ function probeProblems(name: string, probe: Probe | undefined, path: string, con
   return problems;
 }
 
-/** The pod must outlive the preStop sleep plus the gateway's own shutdown grace. */
+/**
+ * After its grace the gateway takes up to 5 s more to hand the last Statuses over: 3 s for the
+ * clients to take them (Gateway.drain), 2 s for a front's connections to finish (http-front.ts).
+ */
+const LAST_STATUS_SECONDS = 5;
+
+/** The pod must outlive the preStop sleep, the gateway's own shutdown grace and its last Statuses. */
 function gracePeriodProblems(deployment: Workload, container: Container, shutdownGraceMs: number): string[] {
   const preStop = container.lifecycle?.preStop;
   const command = preStop?.exec?.command ?? [];
   const sleepSeconds = preStop?.sleep?.seconds ?? (command[0]?.endsWith('sleep') ? Number(command[1]) : NaN);
   if (!Number.isFinite(sleepSeconds)) return ['no preStop sleep: the pod would stop before it leaves the endpoints'];
-  const needed = sleepSeconds + shutdownGraceMs / 1000;
+  const needed = sleepSeconds + shutdownGraceMs / 1000 + LAST_STATUS_SECONDS;
   const granted = deployment.spec.template.spec.terminationGracePeriodSeconds ?? 30;
-  return granted < needed ? [`terminationGracePeriodSeconds ${granted} < preStop ${sleepSeconds}s + shutdown grace ${shutdownGraceMs / 1000}s`] : [];
+  return granted < needed ? [`terminationGracePeriodSeconds ${granted} < preStop ${sleepSeconds}s + shutdown grace ${shutdownGraceMs / 1000}s + ${LAST_STATUS_SECONDS}s for the last Statuses`] : [];
 }
 
 function spreadProblems(deployment: Workload): string[] {

@@ -80,7 +80,7 @@ test("the ClusterRoleBinding gives that role to the Deployment's service account
 test('gateway Deployment: replicas, hardening, workers from the CPU limit, probes, shutdown, spread', async (t) => {
   t.same(gatewayDeploymentProblems(gatewayDeployment()), []);
   t.same(deployedGateway(gatewayContainer()), { port: 8443, shutdownGraceMs: 25_000 }, 'listens on 8443 with a 25s grace');
-  t.equal(gatewayDeployment().spec.template.spec.terminationGracePeriodSeconds, 35);
+  t.equal(gatewayDeployment().spec.template.spec.terminationGracePeriodSeconds, 40);
 });
 
 test('the Deployment checks catch what they guard', async (t) => {
@@ -97,7 +97,7 @@ test('the Deployment checks catch what they guard', async (t) => {
     ['readiness over HTTP', (d) => (d.spec.template.spec.containers[0]!.readinessProbe!.httpGet!.scheme = 'HTTP'), /readinessProbe scheme is HTTP/],
     ['liveness on /readyz', (d) => (d.spec.template.spec.containers[0]!.livenessProbe!.httpGet!.path = '/readyz'), /livenessProbe checks \/readyz/],
     ['probe on another port', (d) => replaceArg(d, /^--listen/, '--listen=:9443'), /not the port the gateway listens on \(9443\)/],
-    ['longer shutdown grace', (d) => replaceArg(d, /^--shutdown-grace/, '--shutdown-grace=40s'), /terminationGracePeriodSeconds 35 < preStop 5s \+ shutdown grace 40s/],
+    ['longer shutdown grace', (d) => replaceArg(d, /^--shutdown-grace/, '--shutdown-grace=40s'), /terminationGracePeriodSeconds 40 < preStop 5s \+ shutdown grace 40s \+ 5s for the last Statuses/],
     ['no preStop', (d) => delete d.spec.template.spec.containers[0]!.lifecycle, /no preStop sleep/],
     ['unknown flag', (d) => d.spec.template.spec.containers[0]!.args!.push('--no-such-flag'), /refuses the args/],
     ['no spread', (d) => delete d.spec.template.spec.topologySpreadConstraints, /no topology spread/],
