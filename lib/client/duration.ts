@@ -8,3 +8,9 @@ export function parseDuration(text: string): number | undefined {
   if (parts.length === 0 || parts.map((part) => part[0]).join('') !== text) return undefined;
   return Math.round(parts.reduce((total, [, amount, unit]) => total + Number(amount) * UNITS[unit!]!, 0));
 }
+
+/** `ms` in its largest whole unit, as parseDuration reads it back: 120000 is "2m", 1500 "1500ms". */
+export function formatDuration(ms: number): string {
+  const [unit, size] = Object.entries(UNITS).reverse().find(([, size]) => ms >= size && ms % size === 0) ?? ['ms', 1];
+  return `${ms / size}${unit}`;
+}

@@ -19,6 +19,7 @@ import {
   type ConsoleBackend,
   type ProviderServer,
 } from '../provider/index.js';
+import { DEPLOYED_LINGER_MS } from '../provider/defaults.js';
 import { CONSOLE_PAGE_PATH } from '../web/index.js';
 import { issueClientCert, issueServerCert, makeCA } from './certs.js';
 import { DevLoginCodes } from './login-codes.js';
@@ -72,7 +73,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         backend,
         tls: { key: server.key, cert: server.cert, ca: ca.cert },
         sharing: 'shared',
-        lingerMs: 30_000,
+        lingerMs: DEPLOYED_LINGER_MS,
         logger: logger.child({ component: 'provider', pool: pool.metadata.name }),
       });
       const { port } = await provider.listen(0, options.host);

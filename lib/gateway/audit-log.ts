@@ -17,6 +17,9 @@ export interface AuditLogOptions {
   maxBackups?: number;
 }
 
+/** What openAuditLog takes for the options left out. */
+export const AUDIT_LOG_DEFAULTS = { maxBytes: 100 * 1024 * 1024, maxBackups: 10 };
+
 export interface AuditLog extends AuditSink {
   close(): void;
 }
@@ -32,8 +35,8 @@ export function openAuditLog(options: AuditLogOptions, onTrouble: (error: Error 
     process.stdout.on('error', reportOnce);
     return { write: (line) => void process.stdout.write(line), close: () => void process.stdout.off('error', reportOnce) };
   }
-  const maxBytes = options.maxBytes ?? 100 * 1024 * 1024;
-  const maxBackups = options.maxBackups ?? 10;
+  const maxBytes = options.maxBytes ?? AUDIT_LOG_DEFAULTS.maxBytes;
+  const maxBackups = options.maxBackups ?? AUDIT_LOG_DEFAULTS.maxBackups;
   const path = options.path;
   let fd = openSync(path, 'a', 0o600);
   let size = fstatSync(fd).size;

@@ -28,6 +28,9 @@ export interface UpstreamOptions {
   logger?: Logger;
 }
 
+/** Links opened to each provider when UpstreamOptions.linksPerProvider is left out. */
+export const DEFAULT_LINKS_PER_PROVIDER = 2;
+
 /** The client input held while a provider grants no credit. */
 const STDIN_HOLD_BYTES = 1 << 20;
 
@@ -50,7 +53,7 @@ export function createUpstream(options: UpstreamOptions): Upstream {
     case 'link':
       return new LinkPool({
         tls: options.tls,
-        linksPerProvider: options.linksPerProvider ?? 2,
+        linksPerProvider: options.linksPerProvider ?? DEFAULT_LINKS_PER_PROVIDER,
         connectTimeoutMs: 5000,
         pingIntervalMs: 10_000,
         pingTimeoutMs: 30_000,

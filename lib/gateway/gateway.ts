@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Machine } from '../kube/index.js';
 import { refuseUpgrade, silentLogger } from '../link/index.js';
-import { GATEWAY_EXEC_ROUTE, StatusError, failureStatus, type ChannelProtocol, type Status } from '../protocol/index.js';
+import { GATEWAY_EXEC_ROUTE, MAX_CLIENT_MESSAGE_BYTES, StatusError, failureStatus, type ChannelProtocol, type Status } from '../protocol/index.js';
 import { acceptSpdyChannelPort, checkSpdyUpgrade, type SpdyChannelPort } from '../spdy/index.js';
 import { mountConsolePage } from '../web/index.js';
 import { readAuditFacts, readHttpAuditFacts, SessionAudit, type AuditRequestFacts, type AuditSink } from './audit.js';
@@ -51,7 +51,7 @@ export interface GatewayOptions {
   allowedOrigins?: string[];
   /** Time allowed for the provider to open the console. */
   openTimeoutMs?: number;
-  /** Largest websocket message accepted from a client. */
+  /** Largest websocket message accepted from a client; default MAX_CLIENT_MESSAGE_BYTES (1 MiB), as the provider's. */
   maxPayloadLength?: number;
   /**
    * Seconds without traffic before uWS pings a client (and drops it if the ping goes unanswered):
@@ -132,7 +132,7 @@ export interface Gateway {
 
 const DEFAULTS = {
   openTimeoutMs: 10_000,
-  maxPayloadLength: 1 << 20,
+  maxPayloadLength: MAX_CLIENT_MESSAGE_BYTES,
   idleTimeoutSeconds: 32,
   clientWatermark: 64 * 1024,
 };

@@ -18,6 +18,9 @@ import { SessionLimits, type SessionLimitOptions } from './limits.js';
 import { lookupFailureForCaller } from './lookup-failure.js';
 import { createUpstream, type UpstreamMode } from './create-upstream.js';
 
+/** How long a machine's lookup is reused when KubeGatewayOptions.machineCacheTtlMs is left out. */
+export const DEFAULT_MACHINE_CACHE_TTL_MS = 2000;
+
 /** A gateway that asks the Kubernetes API who may open which console and where it is. */
 export interface KubeGatewayOptions {
   /** The API server and the gateway's credentials (loadKubeconfig, loadInCluster). */
@@ -78,7 +81,7 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
   const pools = new MachinePoolCache(client, { log: logger }).start();
   const lookup = new MachineLookup(client, {
     pools,
-    machineTtlMs: options.machineCacheTtlMs ?? 2000,
+    machineTtlMs: options.machineCacheTtlMs ?? DEFAULT_MACHINE_CACHE_TTL_MS,
     ...(options.addressPreference ? { addressPreference: options.addressPreference } : {}),
   });
   const reviews = new AuthReviews(client, options.reviews);

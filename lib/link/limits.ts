@@ -17,7 +17,7 @@ export const DEFAULT_STREAM_WINDOW = 1024 * 1024;
  * link holds this, not a window per stream. One window, so that a single stream is stopped by
  * its credit first, never by this.
  */
-export const LINK_WRITE_HIGH_WATER = 1024 * 1024;
+export const LINK_WRITE_HIGH_WATER = DEFAULT_STREAM_WINDOW;
 
 /** The largest payload a sender puts in one data frame, well under the decoder's 1 MiB limit. */
 export const MAX_DATA_PAYLOAD = 64 * 1024;

@@ -5,6 +5,13 @@
 import { CLOSE, RESIZE, STDIN, ChannelProtocolError } from './channel.js';
 import { parseResize, type TerminalSize } from './resize.js';
 
+/**
+ * The largest message a client may send on a console session, its channel byte included: both
+ * ends that take client messages (the gateway's exec endpoint and the provider's per-machine
+ * endpoint) refuse a larger one, so a client can send the same on either.
+ */
+export const MAX_CLIENT_MESSAGE_BYTES = 1 << 20;
+
 export type ClientInput =
   /** `message` is the whole binary form [0][bytes], to pass on as it is; `bytes` its payload. */
   | { kind: 'stdin'; message: Buffer; bytes: Buffer }

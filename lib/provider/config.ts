@@ -10,9 +10,15 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_PROVIDER_PORT } from '../protocol/index.js';
 import type { SharingMode } from './console-registry.js';
+import { DEPLOYED_LINGER_MS, PROVIDER_DEFAULTS } from './defaults.js';
+
+/** The defaults of the keys left out, in the file's units (seconds where the library takes ms). */
+const DEFAULT_LISTEN = `:${DEFAULT_PROVIDER_PORT}`;
+const DEFAULT_STALL_TIMEOUT_SECONDS = PROVIDER_DEFAULTS.stallTimeoutMs / 1000;
+const DEFAULT_LINGER_SECONDS = DEPLOYED_LINGER_MS / 1000;
 
 /** The config file with every key, its default and a comment: what `provider --help` prints. */
-export const PROVIDER_CONFIG_EXAMPLE = `listen: ":12319"                 # [host]:port; default ":12319" (all interfaces)
+export const PROVIDER_CONFIG_EXAMPLE = `listen: "${DEFAULT_LISTEN}"                 # [host]:port; default "${DEFAULT_LISTEN}" (all interfaces)
 tls:
   certFile: /etc/ironcore-console/tls.crt
   keyFile: /etc/ironcore-console/tls.key
@@ -31,10 +37,10 @@ backend:
   path: /run/consoles/{namespace}/{machine}.sock      # unix-serial
   # address: "{machine}.{namespace}.consoles:7000"   # tcp-serial
   # command: /bin/bash, args: [], env: {}, cwd: /    # pty
-sharing: shared                  # shared | exclusive | none; default none for pty, else shared
-scrollbackBytes: 65536           # 0 = no replay
-stallTimeoutSeconds: 30          # a viewer that reads nothing this long is closed
-lingerSeconds: 30                # shared: keep a console (and its scrollback) this long after its last session`;
+sharing: ${PROVIDER_DEFAULTS.sharing}                  # shared | exclusive | none; default none for pty, else ${PROVIDER_DEFAULTS.sharing}
+scrollbackBytes: ${PROVIDER_DEFAULTS.scrollbackBytes}           # 0 = no replay
+stallTimeoutSeconds: ${DEFAULT_STALL_TIMEOUT_SECONDS}          # a viewer that reads nothing this long is closed
+lingerSeconds: ${DEFAULT_LINGER_SECONDS}                # shared: keep a console (and its scrollback) this long after its last session`;
 
 /** Which built-in backend opens the consoles (createUnixSerialBackend, createTcpSerialBackend, createPtyBackend). */
 export type BackendConfig =
@@ -115,19 +121,19 @@ export function parseProviderConfig(text: string, source = 'provider config'): P
   const authorizationSection = root.section('authorization');
   const authorization = authorizationSection && parseAuthorization(authorizationSection);
   const backend = parseBackend(root.section('backend') ?? root.fail('backend is required'));
-  const sharing = root.string('sharing') ?? (backend.kind === 'pty' ? 'none' : 'shared');
+  const sharing = root.string('sharing') ?? (backend.kind === 'pty' ? 'none' : PROVIDER_DEFAULTS.sharing);
   if (!SHARING_MODES.includes(sharing as SharingMode)) root.fail(`sharing must be one of ${SHARING_MODES.join(', ')}, got ${JSON.stringify(sharing)}`);
   return {
-    listen: parseListen(root, root.string('listen') ?? `:${DEFAULT_PROVIDER_PORT}`),
+    listen: parseListen(root, root.string('listen') ?? DEFAULT_LISTEN),
     tls,
     ...(authorization && { authorization }),
     insecureNoClientAuth,
     insecureNoTLS,
     backend,
     sharing: sharing as SharingMode,
-    scrollbackBytes: root.count('scrollbackBytes') ?? 64 * 1024,
-    stallTimeoutSeconds: root.count('stallTimeoutSeconds') ?? 30,
-    lingerSeconds: root.count('lingerSeconds') ?? 30,
+    scrollbackBytes: root.count('scrollbackBytes') ?? PROVIDER_DEFAULTS.scrollbackBytes,
+    stallTimeoutSeconds: root.count('stallTimeoutSeconds') ?? DEFAULT_STALL_TIMEOUT_SECONDS,
+    lingerSeconds: root.count('lingerSeconds') ?? DEFAULT_LINGER_SECONDS,
   };
 }
 
@@ -180,7 +186,7 @@ function parseBackend(backend: Section): BackendConfig {
 function parseListen(root: Section, listen: string): { host?: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(listen);
   const port = Number(match?.[3]);
-  if (!match || port > 65535) return root.fail(`listen must be [host]:port, e.g. ":12319", got ${JSON.stringify(listen)}`);
+  if (!match || port > 65535) return root.fail(`listen must be [host]:port, e.g. "${DEFAULT_LISTEN}", got ${JSON.stringify(listen)}`);
   const host = match[1] ?? match[2];
   return host ? { host, port } : { port };
 }

@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import { refuseUpgrade } from '../link/index.js';
 import {
   CHANNEL_PROTOCOLS,
+  MAX_CLIENT_MESSAGE_BYTES,
   OUTPUT_OFFSET_HEADER,
   PROVIDER_EXEC_PATTERN,
   failureStatus,
@@ -31,8 +32,6 @@ import { invalidMachineRef } from './machine-ref.js';
 export interface ExecEndpointSettings {
   /** Bytes buffered on a session's websocket above which its console is paused. */
   highWaterBytes: number;
-  /** The largest message a client may send. */
-  maxPayloadBytes: number;
 }
 
 /** The channel protocol for a request: the best one offered, or the original one when none is offered. */
@@ -57,7 +56,7 @@ export class ExecEndpoint {
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,
-      maxPayload: settings.maxPayloadBytes,
+      maxPayload: MAX_CLIENT_MESSAGE_BYTES,
       // Never echoes the bearer-token entry: only the negotiated channel protocol.
       handleProtocols: (_offered, req) => {
         const negotiated = negotiate(req);

@@ -22,6 +22,7 @@ import { ConsoleRegistry, type SharingMode } from './console-registry.js';
 import { ExecEndpoint } from './exec-endpoint.js';
 import { LinkHandler } from './link-handler.js';
 import { CallerRefusal, MachinePoolAuthorizer, certificateUser } from './machinepool-auth.js';
+import { PROVIDER_DEFAULTS } from './defaults.js';
 import { SHUTTING_DOWN } from './session.js';
 
 /** The provider server's TLS: its certificate and which client certificates it trusts. */
@@ -136,18 +137,6 @@ export interface ProviderServer {
   close(graceful?: boolean): Promise<void>;
 }
 
-const DEFAULTS = {
-  sharing: 'shared' as SharingMode,
-  scrollbackBytes: 64 * 1024,
-  sessionHighWaterBytes: 256 * 1024,
-  stallTimeoutMs: 30_000,
-  pingIntervalMs: 20_000,
-  pingTimeoutMs: 60_000,
-  shutdownGraceMs: 5000,
-};
-
-const MAX_CLIENT_MESSAGE_BYTES = 1 << 20;
-
 /** The link and the per-machine endpoint, for the 'upgrade' (and 'request') events of any node:http(s) server. */
 export function createProviderHandler(options: ProviderHandlerOptions): ProviderHandler {
   const logger = options.logger ?? silentLogger;
@@ -158,16 +147,17 @@ export function createProviderHandler(options: ProviderHandlerOptions): Provider
   const kube = options.authorization && new KubeClient(options.authorization.kube);
   const authorizer = options.authorization && new MachinePoolAuthorizer(new AuthReviews(kube!, options.authorization.reviews), options.authorization.machinePool);
 
+  const stallTimeoutMs = options.stallTimeoutMs ?? PROVIDER_DEFAULTS.stallTimeoutMs;
   const registry = new ConsoleRegistry({
     backend: options.backend,
-    sharing: options.sharing ?? DEFAULTS.sharing,
-    scrollbackBytes: options.scrollbackBytes ?? DEFAULTS.scrollbackBytes,
-    stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
-    lingerMs: options.lingerMs ?? 0,
+    sharing: options.sharing ?? PROVIDER_DEFAULTS.sharing,
+    scrollbackBytes: options.scrollbackBytes ?? PROVIDER_DEFAULTS.scrollbackBytes,
+    stallTimeoutMs,
+    lingerMs: options.lingerMs ?? PROVIDER_DEFAULTS.lingerMs,
     logger,
   });
-  const highWaterBytes = options.sessionHighWaterBytes ?? DEFAULTS.sessionHighWaterBytes;
-  const exec = new ExecEndpoint(registry, { highWaterBytes, maxPayloadBytes: MAX_CLIENT_MESSAGE_BYTES });
+  const highWaterBytes = options.sessionHighWaterBytes ?? PROVIDER_DEFAULTS.sessionHighWaterBytes;
+  const exec = new ExecEndpoint(registry, { highWaterBytes });
   const links = new Set<LinkHandler>();
   let nextLinkId = 1;
   let closed = false;
@@ -233,8 +223,8 @@ export function createProviderHandler(options: ProviderHandlerOptions): Provider
   function serveLink(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const linkLogger = logger.child({ link: nextLinkId++, remote: (socket as Socket).remoteAddress });
     const link = acceptLink(req, socket, head, {
-      pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
-      pingTimeoutMs: options.pingTimeoutMs ?? DEFAULTS.pingTimeoutMs,
+      pingIntervalMs: options.pingIntervalMs ?? PROVIDER_DEFAULTS.pingIntervalMs,
+      pingTimeoutMs: options.pingTimeoutMs ?? PROVIDER_DEFAULTS.pingTimeoutMs,
       logger: linkLogger,
     });
     if (!link) return;
@@ -245,7 +235,7 @@ export function createProviderHandler(options: ProviderHandlerOptions): Provider
       {
         windowBytes,
         queueHighWaterBytes: highWaterBytes,
-        stallTimeoutMs: options.stallTimeoutMs ?? DEFAULTS.stallTimeoutMs,
+        stallTimeoutMs,
         logger: linkLogger,
       },
       () => links.delete(handler),
@@ -309,7 +299,7 @@ export function createProviderServer(options: ProviderServerOptions): ProviderSe
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     handler.close();
     server.closeIdleConnections();
-    if (graceful) await socketsClosed(sockets, options.shutdownGraceMs ?? DEFAULTS.shutdownGraceMs);
+    if (graceful) await socketsClosed(sockets, options.shutdownGraceMs ?? PROVIDER_DEFAULTS.shutdownGraceMs);
     for (const socket of sockets) socket.destroy();
     await stopped;
     logger.info('provider stopped');

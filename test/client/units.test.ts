@@ -12,6 +12,7 @@ import {
   parseDuration,
   parseEscapeKey,
 } from '../../lib/client/index.js';
+import { formatDuration } from '../../lib/client/duration.js';
 import { tempDir } from './fixtures/cli.js';
 
 t.test('escape keys in ^X notation', async (t) => {
@@ -44,6 +45,11 @@ t.test('durations', async (t) => {
   t.equal(parseDuration('1m30s'), 90_000, 'compound, as Go writes them');
   t.equal(parseDuration('0s'), 0, 'zero is a duration; --idle-exit refuses it itself');
   for (const bad of ['2', '-1s', 's', '2 days', '1e3ms', ' 2s', '2s ', '1m 30s']) t.equal(parseDuration(bad), undefined, bad);
+});
+
+t.test('durations written for help texts: the largest whole unit, read back the same', async (t) => {
+  t.same([120_000, 30_000, 2000, 1500, 7_200_000, 0].map(formatDuration), ['2m', '30s', '2s', '1500ms', '2h', '0ms']);
+  fc.assert(fc.property(fc.nat(), (ms) => parseDuration(formatDuration(ms)) === ms));
 });
 
 t.test('the exec URL: a wss:// URL under the server\'s path, with boolean query parameters', async (t) => {

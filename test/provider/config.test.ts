@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ProviderConfigError, parseProviderConfig } from '../../lib/provider/index.js';
+import { PROVIDER_CONFIG_EXAMPLE, ProviderConfigError, parseProviderConfig } from '../../lib/provider/index.js';
 
 const TLS = 'tls: {certFile: /tls/crt, keyFile: /tls/key, clientCAFile: /tls/ca}\n';
 
@@ -98,4 +98,12 @@ t.test('mistakes are reported with the key that is wrong', async (t) => {
     t.throws(() => parseProviderConfig(text, 'provider.yaml'), { name: 'ProviderConfigError', message }, message.source);
   }
   t.throws(() => parseProviderConfig('{}', 'provider.yaml'), ProviderConfigError);
+});
+
+t.test('the documented example states the defaults a config without those keys gets', async (t) => {
+  const example = parseProviderConfig(PROVIDER_CONFIG_EXAMPLE);
+  const defaults = parseProviderConfig(`${TLS}backend: {kind: unix-serial, path: "/run/consoles/{machine}.sock"}\n`);
+  for (const key of ['listen', 'sharing', 'scrollbackBytes', 'stallTimeoutSeconds', 'lingerSeconds'] as const) {
+    t.same(example[key], defaults[key], key);
+  }
 });

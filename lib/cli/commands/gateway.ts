@@ -5,8 +5,11 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { parseDuration } from '../../client/duration.js';
-import { auditTroubleLogger, openAuditLog } from '../../gateway/audit-log.js';
+import { formatDuration, parseDuration } from '../../client/duration.js';
+import { AUDIT_LOG_DEFAULTS, auditTroubleLogger, openAuditLog } from '../../gateway/audit-log.js';
+import { DEFAULT_LINKS_PER_PROVIDER } from '../../gateway/create-upstream.js';
+import { DEFAULT_MACHINE_CACHE_TTL_MS } from '../../gateway/kube-gateway.js';
+import { REVIEW_CACHE_DEFAULTS } from '../../kube/index.js';
 import { newFrontKey } from '../../gateway/front-key.js';
 import type { PrivateAddress } from '../../gateway/private-app.js';
 import { runGateway, type BoundListener, type GatewayConfig } from '../../gateway/run.js';
@@ -16,6 +19,19 @@ import { PORT_FILE_FORMAT, writePortFile } from '../port-file.js';
 import { UsageError, helpRequested, type CliCommand } from '../usage.js';
 
 const summary = 'serve the exec endpoint (the console gateway)';
+
+/** --audit-log-maxsize counts MiB. */
+const MIB = 1024 * 1024;
+/** The library's defaults, as the flags write them. */
+const FLAG_DEFAULTS = {
+  machineCacheTtl: formatDuration(DEFAULT_MACHINE_CACHE_TTL_MS),
+  linksPerProvider: String(DEFAULT_LINKS_PER_PROVIDER),
+  tokenTtl: formatDuration(REVIEW_CACHE_DEFAULTS.tokenTtlMs),
+  allowedTtl: formatDuration(REVIEW_CACHE_DEFAULTS.allowedTtlMs),
+  deniedTtl: formatDuration(REVIEW_CACHE_DEFAULTS.deniedTtlMs),
+  auditLogMaxSize: String(AUDIT_LOG_DEFAULTS.maxBytes / MIB),
+  auditLogMaxBackup: String(AUDIT_LOG_DEFAULTS.maxBackups),
+};
 
 const HELP = `usage: ironcore-console gateway [options]
 
@@ -47,8 +63,8 @@ const HELP = `usage: ironcore-console gateway [options]
   --auth kube|none          TokenReview + SubjectAccessReview (default), or none (development only)
   --allow-get-verb          also accept RBAC 'get' on machines/exec for GET (older IronCore RBAC)
   --allowed-origin ORIGIN   browser origin allowed to connect (repeatable; default: same origin)
-  --machine-cache-ttl DUR   reuse machine lookups this long (default 2s)
-  --links-per-provider N    links opened to each provider (default 2)
+  --machine-cache-ttl DUR   reuse machine lookups this long (default ${FLAG_DEFAULTS.machineCacheTtl})
+  --links-per-provider N    links opened to each provider (default ${FLAG_DEFAULTS.linksPerProvider})
   --upstream link|websocket|spdy
                             multiplexed links to our providers (default); or one connection per
                             session to the provider's per-machine endpoint: a websocket (v5, else
@@ -57,9 +73,9 @@ const HELP = `usage: ironcore-console gateway [options]
   --workers N               uWS apps in worker threads sharing the port (default 1; 0 = one per CPU)
   --shutdown-grace DUR      on SIGTERM, let sessions run this long before closing them (default 25s)
   --authentication-token-webhook-cache-ttl DUR
-                            keep a TokenReview's answer this long (default 2m, as kube-apiserver)
+                            keep a TokenReview's answer this long (default ${FLAG_DEFAULTS.tokenTtl}, as kube-apiserver)
   --authorization-webhook-cache-authorized-ttl DUR, --authorization-webhook-cache-unauthorized-ttl DUR
-                            keep a SubjectAccessReview's allow (default 5m) or deny (default 30s);
+                            keep a SubjectAccessReview's allow (default ${FLAG_DEFAULTS.allowedTtl}) or deny (default ${FLAG_DEFAULTS.deniedTtl});
                             failed reviews are never kept
   --max-sessions N          sessions this process serves at once (default 0: no limit)
   --max-sessions-per-user N sessions one user may have open in this process (default 0: no limit)
@@ -70,8 +86,8 @@ const HELP = `usage: ironcore-console gateway [options]
   --max-bytes-per-second N  console output bytes per second to each client; the client is slowed,
                             nothing is dropped (default 0: no limit)
   --audit-log-path PATH     audit.k8s.io/v1 events, one JSON line per session stage, to PATH
-                            ('-': stdout); --audit-log-maxsize MB (default 100) rotates it to
-                            PATH.1..PATH.N, --audit-log-maxbackup N (default 10) backups kept
+                            ('-': stdout); --audit-log-maxsize MB (default ${FLAG_DEFAULTS.auditLogMaxSize}) rotates it to
+                            PATH.1..PATH.N, --audit-log-maxbackup N (default ${FLAG_DEFAULTS.auditLogMaxBackup}) backups kept
   --port-file FILE          once every listener is up, write ${PORT_FILE_FORMAT};
                             names: public, requestheader, client-cert
   -h, --help                this help
@@ -107,21 +123,21 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       auth: { type: 'string', default: 'kube' },
       'allow-get-verb': { type: 'boolean', default: false },
       'allowed-origin': { type: 'string', multiple: true },
-      'machine-cache-ttl': { type: 'string', default: '2s' },
-      'links-per-provider': { type: 'string', default: '2' },
+      'machine-cache-ttl': { type: 'string', default: FLAG_DEFAULTS.machineCacheTtl },
+      'links-per-provider': { type: 'string', default: FLAG_DEFAULTS.linksPerProvider },
       upstream: { type: 'string', default: 'link' },
       workers: { type: 'string', default: '1' },
       'shutdown-grace': { type: 'string', default: '25s' },
-      'authentication-token-webhook-cache-ttl': { type: 'string', default: '2m' },
-      'authorization-webhook-cache-authorized-ttl': { type: 'string', default: '5m' },
-      'authorization-webhook-cache-unauthorized-ttl': { type: 'string', default: '30s' },
+      'authentication-token-webhook-cache-ttl': { type: 'string', default: FLAG_DEFAULTS.tokenTtl },
+      'authorization-webhook-cache-authorized-ttl': { type: 'string', default: FLAG_DEFAULTS.allowedTtl },
+      'authorization-webhook-cache-unauthorized-ttl': { type: 'string', default: FLAG_DEFAULTS.deniedTtl },
       'max-sessions': { type: 'string', default: '0' },
       'max-sessions-per-user': { type: 'string', default: '0' },
       'max-opens-per-second-per-user': { type: 'string', default: '0' },
       'max-bytes-per-second': { type: 'string', default: '0' },
       'audit-log-path': { type: 'string' },
-      'audit-log-maxsize': { type: 'string', default: '100' },
-      'audit-log-maxbackup': { type: 'string', default: '10' },
+      'audit-log-maxsize': { type: 'string', default: FLAG_DEFAULTS.auditLogMaxSize },
+      'audit-log-maxbackup': { type: 'string', default: FLAG_DEFAULTS.auditLogMaxBackup },
       'port-file': { type: 'string' },
     },
   });
@@ -198,7 +214,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       ...(values['audit-log-path'] && {
         auditLog: {
           path: values['audit-log-path'],
-          maxBytes: count('--audit-log-maxsize', values['audit-log-maxsize'], 1) * 1024 * 1024,
+          maxBytes: count('--audit-log-maxsize', values['audit-log-maxsize'], 1) * MIB,
           maxBackups: count('--audit-log-maxbackup', values['audit-log-maxbackup'], 0),
         },
       }),
