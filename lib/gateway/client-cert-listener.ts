@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { silentLogger } from '../link/index.js';
 import { failureStatus } from '../protocol/index.js';
 import type { Gateway } from './gateway.js';
-import { listenHttpFront, withoutRemoteHeaders, type IdentityPolicy } from './http-front.js';
+import { frontOf, listenHttpFront, withoutRemoteHeaders, type HttpFront, type IdentityPolicy } from './http-front.js';
 import { listenPrivateApp } from './private-app.js';
 
 /** The client-certificate listener's address, certificate and the CA of its users' certificates. */
@@ -25,12 +25,7 @@ export interface ClientCertListenerOptions {
 }
 
 /** A listening client-certificate listener. */
-export interface ClientCertListener {
-  /** The bound port. */
-  readonly port: number;
-  /** Stops listening and ends its connections. */
-  close(): Promise<void>;
-}
+export type ClientCertListener = HttpFront;
 
 /** A header value must not be able to end its line. */
 const PRINTABLE = /^[^\x00-\x1f\x7f]+$/;
@@ -61,12 +56,6 @@ export async function listenClientCertificates(gateway: Gateway, options: Client
     identity: certificateIdentity,
     logger: options.logger ?? silentLogger,
   });
-  return {
-    port: front.port,
-    async close() {
-      await front.close();
-      app.close();
-    },
-  };
+  return frontOf(app, front);
 }
 

@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { silentLogger } from '../link/index.js';
 import type { Gateway } from './gateway.js';
-import { asSent, listenHttpFront, type IdentityPolicy } from './http-front.js';
+import { asSent, frontOf, listenHttpFront, type HttpFront, type IdentityPolicy } from './http-front.js';
 import { listenPrivateApp } from './private-app.js';
 
 /** The front-proxy listener's address, certificate and the front proxy it trusts. */
@@ -26,12 +26,7 @@ export interface FrontProxyOptions {
 }
 
 /** A listening front-proxy listener. */
-export interface FrontProxyListener {
-  /** The bound port. */
-  readonly port: number;
-  /** Stops listening and ends its connections. */
-  close(): Promise<void>;
-}
+export type FrontProxyListener = HttpFront;
 
 /** Serves `gateway` (createKubeGateway's relayedIdentityGateway) to kube-apiserver's front proxy. */
 export async function listenFrontProxy(gateway: Gateway, options: FrontProxyOptions): Promise<FrontProxyListener> {
@@ -54,11 +49,5 @@ export async function listenFrontProxy(gateway: Gateway, options: FrontProxyOpti
     identity,
     logger,
   });
-  return {
-    port: front.port,
-    async close() {
-      await front.close();
-      app.close();
-    },
-  };
+  return frontOf(app, front);
 }

@@ -16,7 +16,7 @@ import { refuseUpgrade, socketsClosed } from '../link/index.js';
 import type { Status } from '../protocol/index.js';
 import type { Gateway } from './gateway.js';
 import { FRONT_KEY_HEADER } from './front-key.js';
-import { listenOn, type RelayTarget } from './private-app.js';
+import { listenOn, type PrivateApp, type RelayTarget } from './private-app.js';
 
 export interface IdentityPolicy {
   /** Whether a (TLS-verified) connection may send requests at all; false closes it. */
@@ -47,6 +47,21 @@ export interface HttpFront {
    * the apps behind after it: an app's close resets its side, and with it what the kernel holds.
    */
   close(): Promise<void>;
+}
+
+/**
+ * `front` with this thread's private `app` behind it, closed in the order that loses nothing:
+ * the front's connections first (a relay still passing the app's last bytes), then the app.
+ */
+export function frontOf(app: PrivateApp, front: HttpFront): HttpFront {
+  return {
+    port: front.port,
+    stopAccepting: () => front.stopAccepting(),
+    async close() {
+      await front.close();
+      app.close();
+    },
+  };
 }
 
 const EXEC_PATH = /^\/apis\/compute\.ironcore\.dev\/v1alpha1\/namespaces\/([^/]+)\/machines\/([^/]+)\/exec$/;

@@ -26,6 +26,7 @@ export { createUpstream, type UpstreamMode, type UpstreamOptions } from './creat
 export { runGateway, type GatewayConfig, type RunningGateway } from './run.js';
 export { listenFrontProxy, type FrontProxyListener, type FrontProxyOptions } from './front-proxy.js';
 export { listenClientCertificates, type ClientCertListener, type ClientCertListenerOptions } from './client-cert-listener.js';
+export type { HttpFront } from './http-front.js';
 export { listenGateway, type GatewayServer, type GatewayTlsFiles, type ListenOptions, type PublicListenerMode } from './server.js';
 export {
   tokenReviewAuthenticator,

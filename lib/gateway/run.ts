@@ -9,6 +9,7 @@ import { auditTroubleLogger, openAuditLog, type AuditLogOptions } from './audit-
 import { listenClientCertificates } from './client-cert-listener.js';
 import { listenFrontProxy } from './front-proxy.js';
 import type { Gateway } from './gateway.js';
+import type { HttpFront } from './http-front.js';
 import type { UpstreamMode } from './create-upstream.js';
 import { createKubeGateway, type KubeGatewayOptions } from './kube-gateway.js';
 import { listenGateway, type GatewayServer, type GatewayTlsFiles, type ListenOptions, type PublicListenerMode } from './server.js';
@@ -121,10 +122,11 @@ function serverTls(config: GatewayConfig, listener: string): { key: Buffer; cert
   return { key: readFileSync(config.tls.keyFile), cert: readFileSync(config.tls.certFile) };
 }
 
-function stopping(gateway: Gateway, listener: { close(): Promise<void> }, bound: BoundListener): RelayListener {
+function stopping(gateway: Gateway, listener: HttpFront, bound: BoundListener): RelayListener {
   return {
     bound,
     async stop(graceMs) {
+      listener.stopAccepting();
       await gateway.drain(graceMs);
       await listener.close();
     },

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { silentLogger } from '../link/index.js';
 import type { Gateway } from './gateway.js';
-import { bearerOnlyIdentity, listenHttpFront } from './http-front.js';
+import { bearerOnlyIdentity, frontOf, listenHttpFront } from './http-front.js';
 import { listenPrivateApp, relayTarget, type PrivateAddress } from './private-app.js';
 import { closeApp, loadUws, type UWS } from './uws.js';
 
@@ -149,12 +149,6 @@ async function listenSplit(gateway: Gateway, options: ListenOptions): Promise<Li
     identity: bearerOnlyIdentity,
     logger: options.logger ?? silentLogger,
   });
-  return {
-    port: front.port,
-    stopAccepting: async () => front.stopAccepting(),
-    closeApps: async () => {
-      await front.close();
-      app.close();
-    },
-  };
+  const fronted = frontOf(app, front);
+  return { port: fronted.port, stopAccepting: async () => fronted.stopAccepting(), closeApps: () => fronted.close() };
 }
