@@ -14,7 +14,22 @@ export function invalidStreamWindow(field: string, window: number): string | und
 interface Pending {
   channel: number;
   bytes: Buffer;
+  /** Where small chunks queued behind `bytes` are copied to, so that they leave together. */
+  room?: Buffer;
 }
+
+/**
+ * Small chunks that wait for credit (or for the link to drain) are copied together up to this
+ * size: a hundred provider streams of 256 B console reads held a hundred thousand views that
+ * lived long enough to cost a third of the provider's CPU in garbage collection, and each left
+ * as its own frame.
+ */
+const COALESCE_BYTES = 16 * 1024;
+/**
+ * Only chunks up to this size are copied: at 4 KiB the copies (and their 16 KiB buffers) cost
+ * the provider more than the views did (TLS 100 x 4 KiB: 1.3 vs 0.7 s/GB).
+ */
+const COALESCE_CHUNK_BYTES = 1024;
 
 export class CreditedStream {
   private sendWindow = new SendWindow(0);
@@ -55,7 +70,7 @@ export class CreditedStream {
     if (this.closed) return;
     const rest = this.pending.length === 0 ? this.sendWithinCredit(channel, bytes) : bytes;
     if (rest.length === 0) return;
-    this.pending.push({ channel, bytes: rest });
+    this.enqueue(channel, rest);
     this.pendingBytes += rest.length;
   }
 
@@ -88,6 +103,23 @@ export class CreditedStream {
     this.closed = true;
     this.pending.length = 0;
     this.pendingBytes = 0;
+  }
+
+  private enqueue(channel: number, bytes: Buffer): void {
+    if (bytes.length > COALESCE_CHUNK_BYTES) return void this.pending.push({ channel, bytes });
+    const tail = this.pending[this.pending.length - 1];
+    if (tail?.room && tail.channel === channel) {
+      // The tail's `bytes` may have lost its head to a frame already sent: append after its end.
+      const end = tail.bytes.byteOffset - tail.room.byteOffset + tail.bytes.length;
+      if (end + bytes.length <= tail.room.length) {
+        bytes.copy(tail.room, end);
+        tail.bytes = tail.room.subarray(end - tail.bytes.length, end + bytes.length);
+        return;
+      }
+    }
+    const room = Buffer.allocUnsafe(COALESCE_BYTES);
+    bytes.copy(room);
+    this.pending.push({ channel, bytes: room.subarray(0, bytes.length), room });
   }
 
   private flush(): void {

@@ -1,4 +1,5 @@
 // The provider's link semantics, end to end over TLS with the test backend.
+import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { DEFAULT_STREAM_WINDOW } from '../../lib/link/index.js';
 import { encodeFrame } from '../../lib/protocol/index.js';
@@ -138,6 +139,31 @@ t.test('a slow stream does not delay a fast stream on the same link', async (t) 
   slow.grant(64 * 1024);
   await until(slow, () => slow.dataBytes > 64 * 1024, 'the slow stream to resume after credit');
   t.ok(slow.dataBytes <= 128 * 1024);
+});
+
+t.test('small output queued while the credit is out leaves in order, in a few larger frames', async (t) => {
+  const provider = await startProvider(t, { sharing: 'none' });
+  const link = await provider.connect();
+  const stream = link.open({ machine: 'echo-1', window: 4096, autoCredit: false });
+  await stream.waitOpened();
+  // One line at a time, so that each comes back as its own console read: the first 4 KiB use
+  // the credit up, the rest wait in the provider's queue.
+  const lines = Array.from({ length: 300 }, (_, i) => `line ${String(i).padStart(3, '0')} of the console\n`);
+  for (const line of lines) {
+    await stream.write(line);
+    await sleep(1);
+  }
+  const total = lines.join('').length;
+  await eventually(() => provider.backend.deviceBytesWritten >= total, 'every line echoed by the device');
+  await until(stream, () => stream.dataBytes >= 4096 - 64, 'the credit used up');
+  const framesBefore = stream.dataFrames;
+  const linesQueued = lines.length - Math.floor(stream.outputBytes.length / lines[0]!.length);
+
+  stream.grant(64 * 1024);
+  await until(stream, () => stream.outputBytes.length >= total, 'every queued line');
+  t.equal(stream.output, lines.join(''), 'every byte, in order');
+  const framesAfter = stream.dataFrames - framesBefore;
+  t.ok(linesQueued > 100 && framesAfter <= 20, `${linesQueued} queued lines left in ${framesAfter} frames`);
 });
 
 t.test('a gateway that stops reading its link pauses the console behind it, whatever credit it granted', async (t) => {
