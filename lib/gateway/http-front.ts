@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { refuseUpgrade, socketsClosed } from '../link/index.js';
+import { closeSockets, refuseUpgrade } from '../link/index.js';
 import type { Status } from '../protocol/index.js';
 import type { Gateway } from './gateway.js';
 import { FRONT_KEY_HEADER } from './front-key.js';
@@ -139,8 +139,7 @@ export async function listenHttpFront(gateway: Gateway, apps: RelayTarget[], opt
     stopAccepting,
     async close() {
       stopAccepting();
-      await socketsClosed(sockets, CLOSE_FLUSH_MS);
-      for (const socket of sockets) socket.destroy();
+      await closeSockets(sockets, CLOSE_FLUSH_MS);
       await closed;
     },
   };

@@ -55,5 +55,5 @@ export { SendWindow, ReceiveWindow, MAX_WINDOW } from './flow-control.js';
 export { CreditedStream, invalidStreamWindow } from './credited-stream.js';
 export { StreamMultiplexer, type MultiplexedStream, type StreamMultiplexerOptions } from './stream-multiplexer.js';
 export { silentLogger } from './silent-logger.js';
-export { socketsClosed } from './sockets-closed.js';
+export { closeSockets } from './close-sockets.js';
 export { MIN_STREAM_WINDOW, DEFAULT_STREAM_WINDOW, MAX_DATA_PAYLOAD, LINK_WRITE_HIGH_WATER } from './limits.js';

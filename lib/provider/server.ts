@@ -14,7 +14,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { DEFAULT_STREAM_WINDOW, MAX_WINDOW, MIN_STREAM_WINDOW, acceptLink, isLinkRequest, refuseUpgrade, silentLogger, socketsClosed } from '../link/index.js';
+import { DEFAULT_STREAM_WINDOW, MAX_WINDOW, MIN_STREAM_WINDOW, acceptLink, isLinkRequest, refuseUpgrade, silentLogger, closeSockets } from '../link/index.js';
 import { AuthReviews, KubeClient, type AuthReviewsOptions, type KubeConfig } from '../kube/index.js';
 import { LINK_PATH, failureStatus, type Status } from '../protocol/index.js';
 import type { ConsoleBackend } from './backend.js';
@@ -299,8 +299,7 @@ export function createProviderServer(options: ProviderServerOptions): ProviderSe
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     handler.close();
     server.closeIdleConnections();
-    if (graceful) await socketsClosed(sockets, options.shutdownGraceMs ?? PROVIDER_DEFAULTS.shutdownGraceMs);
-    for (const socket of sockets) socket.destroy();
+    await closeSockets(sockets, graceful ? (options.shutdownGraceMs ?? PROVIDER_DEFAULTS.shutdownGraceMs) : 0);
     await stopped;
     logger.info('provider stopped');
   }
