@@ -147,6 +147,7 @@ async function listenSplit(gateway: Gateway, options: ListenOptions): Promise<Li
       },
     }),
     identity: bearerOnlyIdentity,
+    execWebsockets: 'relay',
     logger: options.logger ?? silentLogger,
   });
   const fronted = frontOf(app, front);
