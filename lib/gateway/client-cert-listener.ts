@@ -52,7 +52,7 @@ export async function listenClientCertificates(gateway: Gateway, options: Client
   const front = await listenHttpFront(gateway, [app], {
     host: options.host,
     port: options.port,
-    tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true },
+    tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true, sessionTickets: false },
     execWebsockets: 'serve',
     identity: certificateIdentity,
     logger: options.logger ?? silentLogger,

@@ -46,7 +46,7 @@ export async function listenFrontProxy(gateway: Gateway, options: FrontProxyOpti
   const front = await listenHttpFront(gateway, [app], {
     host: options.host,
     port: options.port,
-    tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true },
+    tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true, sessionTickets: false },
     execWebsockets: 'serve',
     identity,
     logger,

@@ -8,6 +8,7 @@
 // IdentityPolicy says which connections are admitted and which X-Remote-* identity headers
 // their requests carry: none for the public listener, the front proxy's own for its
 // listener, the certificate's for the client-certificate listener.
+import { constants as cryptoConstants } from 'node:crypto';
 import { request as httpRequest, createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -33,8 +34,14 @@ export interface IdentityPolicy {
 export interface HttpFrontOptions {
   host: string;
   port: number;
-  /** TLS for the listener; `requestCert` demands a certificate from `ca` (without it, one is optional). */
-  tls?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert: boolean };
+  /**
+   * TLS for the listener; `requestCert` demands a certificate from `ca` (without it, one is
+   * optional). `sessionTickets: false` sends none: where the clients are Go programs
+   * (kube-apiserver, kubectl), which keep no session cache unless told to, so never resume, a
+   * ticket is only cost: OpenSSL encodes the session, client certificate included, and decodes
+   * it again for each of the two it sends, about a sixth of the server's CPU per handshake.
+   */
+  tls?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert: boolean; sessionTickets: boolean };
   identity: IdentityPolicy;
   /**
    * Exec websocket upgrades: 'serve' them in this process (Gateway.serveWebsocket), or 'relay'
@@ -83,7 +90,12 @@ export async function listenHttpFront(gateway: Gateway, apps: RelayTarget[], opt
   let next = 0;
   const pick = () => apps[next++ % apps.length]!;
   const server: Server = tls
-    ? createHttpsServer({ key: tls.key, cert: tls.cert, ...(tls.ca && { ca: tls.ca, requestCert: true, rejectUnauthorized: tls.requestCert }) })
+    ? createHttpsServer({
+        key: tls.key,
+        cert: tls.cert,
+        ...(tls.ca && { ca: tls.ca, requestCert: true, rejectUnauthorized: tls.requestCert }),
+        ...(!tls.sessionTickets && { secureOptions: cryptoConstants.SSL_OP_NO_TICKET }),
+      })
     : createHttpServer();
 
   const sockets = new Set<Socket>();

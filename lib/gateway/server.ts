@@ -144,6 +144,8 @@ async function listenSplit(gateway: Gateway, options: ListenOptions): Promise<Li
         cert: readFileSync(tls.certFile),
         ...(tls.clientCaFile && { ca: readFileSync(tls.clientCaFile) }),
         requestCert: false,
+        // Browsers resume sessions.
+        sessionTickets: true,
       },
     }),
     identity: bearerOnlyIdentity,
