@@ -2,8 +2,8 @@
 // x509 authenticator takes it: the subject's CN is the user, its O values are the groups. uWS
 // can neither demand a certificate nor show its subject, so this is the HTTP front (node:tls):
 // every request's X-Remote-* headers are replaced with the certificate's identity, as
-// kube-apiserver's front proxy would send them, before the request is served (SPDY) or relayed
-// to the uWS app that trusts them (websockets, everything else).
+// kube-apiserver's front proxy would send them, before the request is served (exec upgrades,
+// SPDY and websocket) or relayed to the uWS app that trusts them (everything else).
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { silentLogger } from '../link/index.js';
@@ -52,7 +52,8 @@ export async function listenClientCertificates(gateway: Gateway, options: Client
   const front = await listenHttpFront(gateway, [app], {
     host: options.host,
     port: options.port,
-    tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true },
+    tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true, sessionTickets: false },
+    execWebsockets: 'serve',
     identity: certificateIdentity,
     logger: options.logger ?? silentLogger,
   });

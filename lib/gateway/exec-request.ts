@@ -1,6 +1,7 @@
 // Everything the exec endpoint needs from an upgrade request, read synchronously (uWS's
 // HttpRequest is valid only until the handler returns, and the rest of the upgrade is async).
-// One reader for both ways in: uWS's websocket upgrades and the SPDY upgrades node:http parses.
+// One reader for both ways in: uWS's websocket upgrades and the upgrades node:http parses (SPDY,
+// and the websockets the fronts serve in process).
 // Names are validated here, before anything builds a URL from them.
 import type { IncomingMessage } from 'node:http';
 import type { UWS } from './uws.js';
@@ -71,14 +72,25 @@ const EXTRA_PREFIX = 'x-remote-extra-';
 
 /** Reads and validates a uWS websocket upgrade request; throws a StatusError (400/401/405). */
 export function readWebsocketExecRequest(req: UWS.HttpRequest): WebsocketExecRequest {
-  const head: RequestHead = {
+  return readWebsocketHead({
     method: req.getMethod(),
     namespace: req.getParameter(0),
     machine: req.getParameter(1),
     query: req.getQuery() ?? '',
     header: (name) => req.getHeader(name),
     forEachHeader: (visit) => req.forEach(visit),
-  };
+  });
+}
+
+/**
+ * Reads and validates a websocket upgrade request node:http parsed (the fronts serve them in
+ * process), with the path's namespace and machine already taken apart.
+ */
+export function readHttpWebsocketExecRequest(req: IncomingMessage, namespace: string, machine: string): WebsocketExecRequest {
+  return readWebsocketHead(httpHead(req, namespace, machine));
+}
+
+function readWebsocketHead(head: RequestHead): WebsocketExecRequest {
   const common = readCommon(head);
   if (head.header('upgrade').toLowerCase() !== 'websocket') {
     throw new StatusError(400, 'exec requires an upgrade: a websocket (Upgrade: websocket) with a channel.k8s.io subprotocol, or SPDY/3.1');
@@ -104,10 +116,14 @@ export function readWebsocketExecRequest(req: UWS.HttpRequest): WebsocketExecReq
  * Reads and validates an exec request node:http parsed (the SPDY upgrades), with the path's
  * namespace and machine already taken apart and `protocol` already negotiated.
  */
-export function readHttpExecRequest(req: IncomingMessage, namespace: string, machine: string, protocol: string): ExecRequest {
+export function readHttpExecRequest<P extends string>(req: IncomingMessage, namespace: string, machine: string, protocol: P): ExecRequest & { protocol: P } {
+  return { ...readCommon(httpHead(req, namespace, machine)), protocol };
+}
+
+function httpHead(req: IncomingMessage, namespace: string, machine: string): RequestHead {
   const url = req.url ?? '';
   const queryStart = url.indexOf('?');
-  const head: RequestHead = {
+  return {
     method: req.method ?? '',
     namespace,
     machine,
@@ -120,7 +136,6 @@ export function readHttpExecRequest(req: IncomingMessage, namespace: string, mac
       for (let i = 0; i < req.rawHeaders.length; i += 2) visit(req.rawHeaders[i]!.toLowerCase(), req.rawHeaders[i + 1]!);
     },
   };
-  return { ...readCommon(head), protocol };
 }
 
 function readCommon(head: RequestHead): Omit<ExecRequest, 'protocol'> {

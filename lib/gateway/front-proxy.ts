@@ -1,8 +1,9 @@
 // The listener for kube-apiserver's front proxy (the aggregated-API request-header scheme):
 // the way `kubectl ironcore exec` and every kubectl reach the exec endpoint through the cluster's
 // API server. It demands a certificate from the front-proxy CA (and, when configured, one of the
-// allowed names), which uWS cannot, so it is the HTTP front (node:tls): SPDY upgrades are served
-// there and websockets relayed to a uWS app that trusts X-Remote-User; the public app never does.
+// allowed names), which uWS cannot, so it is the HTTP front (node:tls): exec upgrades (SPDY and
+// websocket) are served there, by the relayed-identity gateway that trusts X-Remote-User, and the
+// rest relayed to a uWS app that trusts it too; the public app never does.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
@@ -45,7 +46,8 @@ export async function listenFrontProxy(gateway: Gateway, options: FrontProxyOpti
   const front = await listenHttpFront(gateway, [app], {
     host: options.host,
     port: options.port,
-    tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true },
+    tls: { key: options.key, cert: options.cert, ca: options.clientCa, requestCert: true, sessionTickets: false },
+    execWebsockets: 'serve',
     identity,
     logger,
   });

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
 import type { Machine } from '../kube/index.js';
 import { refuseUpgrade, silentLogger } from '../link/index.js';
 import { GATEWAY_EXEC_ROUTE, MAX_CLIENT_MESSAGE_BYTES, StatusError, failureStatus, type ChannelProtocol, type Status } from '../protocol/index.js';
@@ -13,10 +14,11 @@ import { acceptSpdyChannelPort, checkSpdyUpgrade, type SpdyChannelPort } from '.
 import { mountConsolePage } from '../web/index.js';
 import { readAuditFacts, readHttpAuditFacts, SessionAudit, type AuditRequestFacts, type AuditSink } from './audit.js';
 import type { Authenticator, Authorizer, UserInfo } from './auth.js';
-import { readHttpExecRequest, readWebsocketExecRequest, type ExecRequest, type WebsocketExecRequest } from './exec-request.js';
+import { readHttpExecRequest, readHttpWebsocketExecRequest, readWebsocketExecRequest, type ExecRequest, type WebsocketExecRequest } from './exec-request.js';
 import type { SessionLimits } from './limits.js';
 import { mountMachineList } from './machine-list.js';
 import { GatewayMetrics } from './metrics.js';
+import { NodeWebsocketClient } from './node-websocket-client.js';
 import { statusHeaders, toStatus, writeStatus } from './respond.js';
 import { GatewaySession } from './session.js';
 import { SpdyClient } from './spdy-client.js';
@@ -119,6 +121,11 @@ export interface Gateway {
    * is the request on `socket` for the machine `namespace`/`machine`, `head` what followed it.
    */
   serveSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, machine: string): void;
+  /**
+   * Serves a websocket exec upgrade that node:http parsed, in this process (the `ws` package),
+   * as serveSpdy does SPDY: for the fronts, whose listeners uWS cannot serve.
+   */
+  serveWebsocket(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, machine: string): void;
   readonly metrics: GatewayMetrics;
   /** Open sessions. */
   readonly sessions: number;
@@ -284,27 +291,67 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   }
 
-  function serveSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, machine: string): void {
+  /** Upgrades the websockets node:http parsed; answers each with the protocol admission chose. */
+  const websocketServer = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: settings.maxPayloadLength,
+    handleProtocols: (_offered, req) => chosenProtocols.get(req) ?? false,
+  });
+  const chosenProtocols = new WeakMap<IncomingMessage, string>();
+
+  /**
+   * An upgrade node:http parsed, read by `read` and admitted: resolves with its session, or
+   * undefined when it was refused (and answered) or its client went away.
+   */
+  async function admitHttpUpgrade<R extends ExecRequest>(req: IncomingMessage, socket: Duplex, read: () => R): Promise<{ session: GatewaySession; request: R } | undefined> {
     const started = performance.now();
     const facts = settings.audit && readHttpAuditFacts(req);
     const refuse = (status: Status, headers: Record<string, string>) => refuseUpgrade(socket, status, { ...headers, ...statusHeaders(status) });
-    const negotiated = checkSpdyUpgrade(req.headers);
-    let request: ExecRequest;
+    let request: R;
     try {
-      if (!('protocol' in negotiated)) throw new StatusError(negotiated.code ?? 400, negotiated.message ?? 'not a SPDY/3.1 upgrade', negotiated.reason);
-      request = readHttpExecRequest(req, namespace, machine, negotiated.protocol);
+      request = read();
     } catch (error) {
-      return refuseUnread(error, facts, refuse);
+      refuseUnread(error, facts, refuse);
+      return undefined;
     }
-    const protocol = negotiated.protocol;
     let gone = false;
     socket.once('close', () => (gone = true));
-    void admit(request, facts, started, () => gone, refuse).then(async (session) => {
-      if (!session) return;
+    const session = await admit(request, facts, started, () => gone, refuse);
+    return session && { session, request };
+  }
+
+  function serveWebsocket(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, machine: string): void {
+    void admitHttpUpgrade(req, socket, () => readHttpWebsocketExecRequest(req, namespace, machine)).then((admitted) => {
+      if (!admitted) return;
+      const { session, request } = admitted;
+      chosenProtocols.set(req, request.protocol);
+      // ws upgrades only GET; a POST upgrade is the same handshake otherwise.
+      req.method = 'GET';
+      let upgraded = false;
+      // Synchronous (no verifyClient, no extensions): a socket it could not upgrade has been destroyed.
+      websocketServer.handleUpgrade(req, socket, head, (ws) => {
+        upgraded = true;
+        session.attach(new NodeWebsocketClient(ws, socket, request.protocol, session, settings.idleTimeoutSeconds));
+      });
+      if (!upgraded) session.clientClosed();
+    });
+  }
+
+  function serveSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, machine: string): void {
+    const negotiated = checkSpdyUpgrade(req.headers);
+    const read = () => {
+      if (!('protocol' in negotiated)) throw new StatusError(negotiated.code ?? 400, negotiated.message ?? 'not a SPDY/3.1 upgrade', negotiated.reason);
+      return readHttpExecRequest(req, namespace, machine, negotiated.protocol);
+    };
+    void admitHttpUpgrade(req, socket, read).then(async (admitted) => {
+      if (!admitted) return;
+      const { session, request } = admitted;
       const expect = { stdin: request.stdin, stdout: request.stdout ?? true, stderr: (request.stderr ?? false) && !request.tty, tty: request.tty };
       let port: SpdyChannelPort;
       try {
-        port = await acceptSpdyChannelPort(socket, head, protocol, expect, { logger });
+        port = await acceptSpdyChannelPort(socket, head, request.protocol, expect, { logger });
       } catch (error) {
         logger.info({ namespace: request.namespace, machine: request.machine, err: error }, 'SPDY client never opened its streams');
         socket.destroy();
@@ -427,6 +474,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     metrics,
     serveSpdy,
+    serveWebsocket,
     get sessions() {
       return sessions.size;
     },

@@ -1,11 +1,14 @@
 // The front every listener that serves SPDY puts before the gateway's uWS app. uWS upgrades only
 // websockets and cannot hand a socket to Node, so node:http(s) parses each request head here:
-// SPDY/3.1 exec upgrades are served in this process (gateway.serveSpdy), and everything else
-// (websocket upgrades, the page, health, metrics) is relayed to the uWS app on a private
-// loopback port, with the key only the front knows (private-app.ts, front-key.ts). An
+// SPDY/3.1 exec upgrades are served in this process (gateway.serveSpdy), exec websocket upgrades
+// too where the listener says so (gateway.serveWebsocket: a relayed byte costs a loopback hop and
+// a second pass through the event loop), and everything else (the page, health, metrics, and the
+// other websocket upgrades) is relayed to the uWS app on a private loopback port, with the key
+// only the front knows (private-app.ts, front-key.ts). An
 // IdentityPolicy says which connections are admitted and which X-Remote-* identity headers
 // their requests carry: none for the public listener, the front proxy's own for its
 // listener, the certificate's for the client-certificate listener.
+import { constants as cryptoConstants } from 'node:crypto';
 import { request as httpRequest, createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
@@ -31,9 +34,20 @@ export interface IdentityPolicy {
 export interface HttpFrontOptions {
   host: string;
   port: number;
-  /** TLS for the listener; `requestCert` demands a certificate from `ca` (without it, one is optional). */
-  tls?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert: boolean };
+  /**
+   * TLS for the listener; `requestCert` demands a certificate from `ca` (without it, one is
+   * optional). `sessionTickets: false` sends none: where the clients are Go programs
+   * (kube-apiserver, kubectl), which keep no session cache unless told to, so never resume, a
+   * ticket is only cost: OpenSSL encodes the session, client certificate included, and decodes
+   * it again for each of the two it sends, about a sixth of the server's CPU per handshake.
+   */
+  tls?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert: boolean; sessionTickets: boolean };
   identity: IdentityPolicy;
+  /**
+   * Exec websocket upgrades: 'serve' them in this process (Gateway.serveWebsocket), or 'relay'
+   * them to the apps (which may be other workers', to spread sessions over threads).
+   */
+  execWebsockets: 'serve' | 'relay';
   logger: Logger;
 }
 
@@ -76,7 +90,12 @@ export async function listenHttpFront(gateway: Gateway, apps: RelayTarget[], opt
   let next = 0;
   const pick = () => apps[next++ % apps.length]!;
   const server: Server = tls
-    ? createHttpsServer({ key: tls.key, cert: tls.cert, ...(tls.ca && { ca: tls.ca, requestCert: true, rejectUnauthorized: tls.requestCert }) })
+    ? createHttpsServer({
+        key: tls.key,
+        cert: tls.cert,
+        ...(tls.ca && { ca: tls.ca, requestCert: true, rejectUnauthorized: tls.requestCert }),
+        ...(!tls.sessionTickets && { secureOptions: cryptoConstants.SSL_OP_NO_TICKET }),
+      })
     : createHttpServer();
 
   const sockets = new Set<Socket>();
@@ -97,9 +116,11 @@ export async function listenHttpFront(gateway: Gateway, apps: RelayTarget[], opt
     if (!Array.isArray(headers)) return refuseUpgrade(socket, headers);
     const path = pathOf(req);
     const exec = EXEC_PATH.exec(path);
-    if (exec && /^spdy\//i.test(String(req.headers.upgrade))) {
+    const spdy = /^spdy\//i.test(String(req.headers.upgrade));
+    if (exec && (spdy || options.execWebsockets === 'serve')) {
       req.rawHeaders = headers.flat();
-      return gateway.serveSpdy(req, socket, head, exec[1]!, exec[2]!);
+      if (spdy) return gateway.serveSpdy(req, socket, head, exec[1]!, exec[2]!);
+      return gateway.serveWebsocket(req, socket, head, exec[1]!, exec[2]!);
     }
     const target = pick();
     target.relay(socket as Socket, requestHead(req, withKey(headers, target)), head);

@@ -144,9 +144,12 @@ async function listenSplit(gateway: Gateway, options: ListenOptions): Promise<Li
         cert: readFileSync(tls.certFile),
         ...(tls.clientCaFile && { ca: readFileSync(tls.clientCaFile) }),
         requestCert: false,
+        // Browsers resume sessions.
+        sessionTickets: true,
       },
     }),
     identity: bearerOnlyIdentity,
+    execWebsockets: 'relay',
     logger: options.logger ?? silentLogger,
   });
   const fronted = frontOf(app, front);

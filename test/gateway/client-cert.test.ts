@@ -12,6 +12,7 @@ import { listenClientCertificates, type ClientCertListener } from '../../lib/gat
 import { cliEnv, runCli, tempDir, writeKubeconfig } from '../client/fixtures/cli.js';
 import { issueClientCert, makeCA, type CertificateAuthority, type IssuedCert } from '../fixtures/certs.js';
 import { SessionReader, execPath, refusal, relayedIdentityGateway, startStack, type Stack } from '../fixtures/stack.js';
+import { resumesSession } from '../fixtures/tls-session.js';
 
 let stack: Stack;
 let usersCa: CertificateAuthority;
@@ -75,6 +76,10 @@ t.test('no certificate, or one from another CA, gets no connection at all', asyn
     });
     t.equal(outcome, 'refused', what);
   }
+});
+
+t.test('no TLS session is resumed: kubectl never would, and each ticket costs the handshake a sixth more', async (t) => {
+  t.equal(await resumesSession(listener.port, { ca: stack.ca.cert, key: alice.key, cert: alice.cert }), false);
 });
 
 t.test('plain requests are relayed one at a time on a kept-alive connection', async (t) => {

@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { listenFrontProxy, type FrontProxyListener } from '../../lib/gateway/index.js';
 import { issueClientCert, makeCA, type CertificateAuthority, type IssuedCert } from '../fixtures/certs.js';
 import { SessionReader, connect, execPath, refusal, relayedIdentityGateway, startStack, type Stack } from '../fixtures/stack.js';
+import { resumesSession } from '../fixtures/tls-session.js';
 
 let stack: Stack;
 let frontProxyCa: CertificateAuthority;
@@ -73,6 +74,10 @@ t.test('without a front-proxy certificate there is no connection at all', async 
     ws.on('close', () => resolve());
   });
   t.pass('a certificate whose name is not allowed is cut off');
+});
+
+t.test('no TLS session is resumed: kube-apiserver never would, and each ticket costs the handshake a sixth more', async (t) => {
+  t.equal(await resumesSession(listener.port, { ca: stack.ca.cert, key: proxyClient.key, cert: proxyClient.cert }), false);
 });
 
 t.test('X-Remote-User on the public listener is ignored', async (t) => {
