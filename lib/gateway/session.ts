@@ -130,14 +130,14 @@ export class GatewaySession {
   private fromProvider(message: Buffer): void {
     this.bytesOut += message.length - 1;
     if (!this.client) {
-      // Before the client is ready the message is a view into a link chunk: keep a copy.
+      // Before the client is ready the message is lent (UpstreamStream.onData): keep a copy.
       this.early.push(Buffer.from(message));
       this.owed += message.length;
       return;
     }
     // Messages from one link read leave in one corked write: one system call (and under TLS one
-    // record) for many small console reads instead of one each. The views stay valid: a socket
-    // read is a fresh buffer that nothing reuses.
+    // record) for many small console reads instead of one each. The views stay valid: they are
+    // lent until this task's microtasks have run, and the batch leaves in one of them.
     if (this.batch.length === 0) queueMicrotask(this.flushBatch);
     this.batch.push(message);
   }
@@ -148,7 +148,7 @@ export class GatewaySession {
     if (!client || batch.length === 0) return;
     this.batch = [];
     const bytes = byteLength(batch);
-    this.leave(bytes, () => {
+    const wrote = this.leave(bytes, () => {
       if (this.client !== client) return;
       client.cork(() => {
         for (const message of batch) client.send(message);
@@ -157,12 +157,20 @@ export class GatewaySession {
       if (client.bufferedAmount() < this.options.clientWatermark) this.stream.consumed(bytes);
       else this.owed += bytes;
     });
+    // Output the pacer holds outlives the loan.
+    if (!wrote) for (let i = 0; i < batch.length; i++) batch[i] = Buffer.from(batch[i]!);
   };
 
-  /** Every write toward the client goes through here, so the pacer (if any) keeps their order. */
-  private leave(bytes: number, write: () => void): void {
-    if (this.options.pacer) this.options.pacer.run(bytes, write);
-    else write();
+  /**
+   * Every write toward the client goes through here, so the pacer (if any) keeps their order.
+   * Returns whether `write` ran at once.
+   */
+  private leave(bytes: number, write: () => void): boolean {
+    if (!this.options.pacer) {
+      write();
+      return true;
+    }
+    return this.options.pacer.run(bytes, write);
   }
 
   private providerClosed(close: CloseMessage): void {

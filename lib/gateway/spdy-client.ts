@@ -16,7 +16,8 @@ export class SpdyClient implements ClientConnection {
   }
 
   send(message: Buffer): void {
-    this.port.send(message);
+    // Output is lent (UpstreamStream.onData) and node's socket keeps what it is given until written.
+    this.port.send(Buffer.from(message));
   }
 
   cork(write: () => void): void {

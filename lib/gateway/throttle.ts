@@ -7,8 +7,8 @@
 
 /** What the session calls on its client-facing send path. */
 export interface OutputPacer {
-  /** Runs `write` (which sends `bytes` to the client) now or later, after earlier writes. */
-  run(bytes: number, write: () => void): void;
+  /** Runs `write` (which sends `bytes` to the client) now or later, after earlier writes; true if now. */
+  run(bytes: number, write: () => void): boolean;
   /** The client is gone: drop what waits. */
   stop(): void;
 }
@@ -31,14 +31,15 @@ export class BandwidthPacer implements OutputPacer {
     this.at = now();
   }
 
-  run(bytes: number, write: () => void): void {
+  run(bytes: number, write: () => void): boolean {
     if (this.waiting.length === 0 && this.refill() >= 0) {
       this.budget -= bytes;
       write();
-      return;
+      return true;
     }
     this.waiting.push({ bytes, write });
     this.schedule();
+    return false;
   }
 
   stop(): void {

@@ -1,11 +1,12 @@
 // The gateway's side of the link handshake: TCP or TLS, then `GET LINK_PATH` with
 // `Upgrade: console.ironcore.dev/v1`. node:http parses the answer; we bring our own socket so
-// that any tls.ConnectionOptions apply and no agent pools it.
+// that any tls.ConnectionOptions apply, no agent pools it, and it may read into a ReadBuffer.
 import { request, type IncomingMessage } from 'node:http';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { LINK_PATH, LINK_UPGRADE, MAX_REFUSAL_BODY_BYTES, parseStatus, type Status } from '../protocol/index.js';
 import { LinkConnection, type LinkOptions } from './connection.js';
+import { HandshakeStream, ReadBuffer } from './read-buffer.js';
 
 export interface ConnectLinkOptions extends LinkOptions {
   host: string;
@@ -16,6 +17,11 @@ export interface ConnectLinkOptions extends LinkOptions {
   timeoutMs: number;
   /** TLS SNI and the name the certificate must match; default `host` unless it is an IP. */
   servername?: string;
+  /**
+   * Read into one reused buffer (ReadBuffer): a received data frame's payload is then lent,
+   * valid until the current task's microtasks have run. For a receiver that forwards at once.
+   */
+  reuseReadBuffer?: boolean;
 }
 
 /** The provider did not accept the link: no answer, a timeout, or an HTTP error. */
@@ -36,6 +42,7 @@ export class LinkHandshakeError extends Error {
 /** Opens a link to a provider; rejects with a LinkHandshakeError. */
 export function connectLink(options: ConnectLinkOptions): Promise<LinkConnection> {
   const target = `${options.host}:${options.port}`;
+  const reads = options.reuseReadBuffer ? new ReadBuffer() : undefined;
   return new Promise((resolve, reject) => {
     let settled = false;
     const fail = (error: LinkHandshakeError) => {
@@ -51,7 +58,10 @@ export function connectLink(options: ConnectLinkOptions): Promise<LinkConnection
       method: 'GET',
       path: LINK_PATH,
       headers: { Connection: 'Upgrade', Upgrade: LINK_UPGRADE },
-      createConnection: () => openSocket(options),
+      createConnection: () => {
+        const socket = openSocket(options, reads);
+        return reads ? new HandshakeStream(socket, reads) : socket;
+      },
     });
     const timer = setTimeout(
       () => fail(new LinkHandshakeError(`link to ${target}: handshake timed out after ${options.timeoutMs} ms`)),
@@ -61,7 +71,8 @@ export function connectLink(options: ConnectLinkOptions): Promise<LinkConnection
     req.on('response', (res) => {
       readErrorBody(res, (body) => fail(refusalError(target, res, body)));
     });
-    req.on('upgrade', (res, socket: Socket, head: Buffer) => {
+    req.on('upgrade', (res, upgraded: Socket | HandshakeStream, head: Buffer) => {
+      const socket = upgraded instanceof HandshakeStream ? upgraded.release() : upgraded;
       if (res.headers.upgrade?.toLowerCase() !== LINK_UPGRADE) {
         socket.destroy();
         fail(new LinkHandshakeError(`link to ${target}: upgraded to ${JSON.stringify(res.headers.upgrade ?? '')}, not ${LINK_UPGRADE}`, 101));
@@ -69,16 +80,17 @@ export function connectLink(options: ConnectLinkOptions): Promise<LinkConnection
       }
       settled = true;
       clearTimeout(timer);
-      resolve(new LinkConnection(socket, options, head));
+      resolve(new LinkConnection(socket, options, head, reads));
     });
     req.end();
   });
 }
 
-function openSocket(options: ConnectLinkOptions): Socket {
-  if (options.tls === false) return netConnect({ host: options.host, port: options.port });
+function openSocket(options: ConnectLinkOptions, reads: ReadBuffer | undefined): Socket {
+  const onread = reads?.onread;
+  if (options.tls === false) return netConnect({ host: options.host, port: options.port, ...(onread && { onread }) });
   const servername = options.servername ?? options.tls.servername ?? (isIP(options.host) ? undefined : options.host);
-  return tlsConnect({ ...options.tls, host: options.host, port: options.port, servername });
+  return tlsConnect({ ...options.tls, host: options.host, port: options.port, servername, ...(onread && { onread }) });
 }
 
 function readErrorBody(res: IncomingMessage, done: (body: string) => void): void {

@@ -11,6 +11,7 @@ import {
   type Frame,
 } from '../protocol/index.js';
 import { LINK_WRITE_HIGH_WATER } from './limits.js';
+import type { ReadBuffer } from './read-buffer.js';
 import { silentLogger } from './silent-logger.js';
 
 export interface LinkOptions {
@@ -50,7 +51,8 @@ export class LinkConnection {
   private frameHandler: ((frame: Frame) => void) | undefined;
   private closeHandler: (error?: Error) => void = () => {};
   private drainHandler: () => void = () => {};
-  private head: Buffer | undefined;
+  /** What arrived before onFrame: the upgrade's head, and copies of reads lent meanwhile. */
+  private early: Buffer[] = [];
   private uncorkScheduled = false;
   private lastReceivedAt = Date.now();
   private pingNonce = 0;
@@ -58,17 +60,23 @@ export class LinkConnection {
   private timeoutTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
 
-  /** Wraps an upgraded socket; `head` holds bytes that arrived with the upgrade. */
+  /**
+   * Wraps an upgraded socket; `head` holds bytes that arrived with the upgrade. With `reads`,
+   * the socket reads into that ReadBuffer instead of emitting 'data', and frames are lent.
+   */
   constructor(
     readonly socket: Socket,
     private readonly options: LinkOptions = {},
     head?: Buffer,
+    private readonly reads?: ReadBuffer,
   ) {
     this.logger = options.logger ?? silentLogger;
     this.writeHighWater = options.writeHighWaterBytes ?? LINK_WRITE_HIGH_WATER;
-    this.head = head?.length ? head : undefined;
+    if (head?.length) this.early.push(head);
+    reads?.deliverTo((view) => this.early.push(Buffer.from(view)));
     this.decoder = new FrameDecoder({
       maxFrameSize: options.maxFrameSize,
+      reusedChunks: reads !== undefined,
       onFrame: (frame) => this.receive(frame),
       onError: (error) => this.destroy(error),
     });
@@ -102,9 +110,10 @@ export class LinkConnection {
     const first = this.frameHandler === undefined;
     this.frameHandler = handler;
     if (!first || this.state === 'closed') return;
-    if (this.head) this.pushReceived(this.head);
-    this.head = undefined;
-    this.socket.on('data', (chunk: Buffer) => this.pushReceived(chunk));
+    for (const chunk of this.early) this.pushReceived(chunk);
+    this.early = [];
+    if (this.reads) this.reads.deliverTo((view) => this.pushReceived(view));
+    else this.socket.on('data', (chunk: Buffer) => this.pushReceived(chunk));
     this.socket.resume();
   }
 

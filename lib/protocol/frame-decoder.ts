@@ -1,8 +1,9 @@
 // Incremental decoder for the link's length-prefixed frames. Socket chunks of any size go in;
 // whole frames come out. Frames that lie inside one chunk are decoded in place and a data
 // frame's payload is a view into that chunk; only a frame that spans chunks is copied, once,
-// because its body must be contiguous. A malformed or oversized frame is reported once through
-// onError and the decoder stops: the link is broken, nothing is thrown to the caller.
+// into a buffer of its own, because its body must be contiguous. A malformed or oversized frame
+// is reported once through onError and the decoder stops: the link is broken, nothing is thrown
+// to the caller.
 import { schema, FRAME_KINDS, type Frame } from './schema.js';
 import { type Cursor, MAX_VARINT32_BYTES, VARINT_INCOMPLETE, VARINT_MALFORMED, readVarint } from './varint.js';
 
@@ -18,42 +19,59 @@ export class FrameError extends Error {
 
 export interface FrameDecoderOptions {
   maxFrameSize?: number;
+  /**
+   * The caller reuses each chunk's memory once push() returns (a socket reading into one
+   * buffer). The bytes of an unfinished frame are then always copied, and a frame that spans
+   * chunks is assembled in one of two buffers used in turn, never in a new one. Either way a
+   * frame's data is valid until the next push().
+   */
+  reusedChunks?: boolean;
   onFrame: (frame: Frame) => void;
   onError: (error: FrameError) => void;
 }
 
 export class FrameDecoder {
   readonly maxFrameSize: number;
+  private readonly reusedChunks: boolean;
   private readonly onFrame: (frame: Frame) => void;
   private readonly onError: (error: FrameError) => void;
   private readonly cursor: Cursor = { pos: 0 };
-  /** Bytes of an unfinished frame, from its length prefix on. */
-  private pending: Buffer[] = [];
-  private pendingLength = 0;
-  /** Prefix plus body length of the unfinished frame, once its prefix is known. */
-  private pendingFrameLength = -1;
+  /** The first bytes of an unfinished frame whose length prefix is not whole yet. */
+  private readonly prefix = Buffer.allocUnsafe(MAX_VARINT32_BYTES);
+  private prefixLength = 0;
+  /** The unfinished frame, from its length prefix on, once that prefix is known; `assembled` bytes are in. */
+  private assembly: Buffer | undefined;
+  private assembled = 0;
+  /** Prefix plus body length of the unfinished frame in `assembly`. */
+  private frameLength = 0;
+  /** With reusedChunks: the two assembly buffers, and which one the last frame used. */
+  private readonly spares: Buffer[] = [];
+  private spareTurn = 0;
   private failed = false;
 
   constructor(options: FrameDecoderOptions) {
     this.maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.reusedChunks = options.reusedChunks ?? false;
     this.onFrame = options.onFrame;
     this.onError = options.onError;
   }
 
   /** Bytes received that are not yet part of a whole frame. */
   get pendingBytes(): number {
-    return this.pendingLength;
+    return this.prefixLength + this.assembled;
   }
 
   push(chunk: Buffer): void {
     if (this.failed || chunk.length === 0) return;
-    if (this.pendingLength === 0) return this.decodeChunk(chunk, 0);
-    this.pending.push(chunk);
-    this.pendingLength += chunk.length;
-    this.completePending();
+    let start = 0;
+    if (this.pendingBytes > 0) {
+      start = this.continueFrame(chunk);
+      if (start < 0) return;
+    }
+    this.decodeChunk(chunk, start);
   }
 
-  /** Decodes whole frames in place; keeps an unfinished tail for the next chunk. */
+  /** Decodes whole frames in place; copies an unfinished tail for the next chunk. */
   private decodeChunk(chunk: Buffer, start: number): void {
     const cursor = this.cursor;
     cursor.pos = start;
@@ -61,44 +79,67 @@ export class FrameDecoder {
       const frameStart = cursor.pos;
       const bodyLength = this.readLength(chunk, cursor);
       if (bodyLength === VARINT_MALFORMED) return;
-      const bodyEnd = cursor.pos + bodyLength;
-      if (bodyLength === VARINT_INCOMPLETE || bodyEnd > chunk.length) {
-        this.pending.push(chunk.subarray(frameStart));
-        this.pendingLength = chunk.length - frameStart;
+      if (bodyLength === VARINT_INCOMPLETE) {
+        this.prefixLength = chunk.copy(this.prefix, 0, frameStart);
         return;
       }
       const bodyStart = cursor.pos;
+      const bodyEnd = bodyStart + bodyLength;
+      if (bodyEnd > chunk.length) {
+        this.startAssembly(bodyEnd - frameStart);
+        this.assembled = chunk.copy(this.assembly!, 0, frameStart);
+        return;
+      }
       cursor.pos = bodyEnd;
       this.emit(chunk, bodyStart, bodyEnd);
       cursor.pos = bodyEnd; // onFrame may have pushed more data re-entrantly; this chunk continues here
     }
   }
 
-  /** Once the pending bytes hold a whole frame, decodes it and continues with the rest. */
-  private completePending(): void {
-    if (this.pendingFrameLength < 0) {
-      const head = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, Math.min(MAX_VARINT32_BYTES, this.pendingLength));
-      this.cursor.pos = 0;
-      const bodyLength = this.readLength(head, this.cursor);
-      if (bodyLength === VARINT_MALFORMED) return;
-      if (bodyLength === VARINT_INCOMPLETE) return;
-      this.pendingFrameLength = this.cursor.pos + bodyLength;
+  /**
+   * Adds the start of `chunk` to the unfinished frame. Returns where the chunk's own frames
+   * begin once that frame is whole and delivered, or -1 while it still needs more.
+   */
+  private continueFrame(chunk: Buffer): number {
+    let at = 0;
+    if (this.assembly === undefined) {
+      // Its length prefix is itself split: take bytes until the prefix reads.
+      const cursor = this.cursor;
+      while (at < chunk.length) {
+        this.prefix[this.prefixLength++] = chunk[at++]!;
+        cursor.pos = 0;
+        const bodyLength = this.readLength(this.prefix.subarray(0, this.prefixLength), cursor);
+        if (bodyLength === VARINT_MALFORMED) return -1;
+        if (bodyLength === VARINT_INCOMPLETE) continue;
+        this.startAssembly(cursor.pos + bodyLength);
+        this.assembled = this.prefix.copy(this.assembly!, 0, 0, this.prefixLength);
+        this.prefixLength = 0;
+        break;
+      }
+      if (this.assembly === undefined) return -1;
     }
-    if (this.pendingLength < this.pendingFrameLength) return;
-
-    const frameLength = this.pendingFrameLength;
-    const last = this.pending[this.pending.length - 1]!;
-    const restStart = last.length - (this.pendingLength - frameLength);
-    const frame = Buffer.allocUnsafe(frameLength);
-    let filled = 0;
-    for (const piece of this.pending) {
-      filled += piece.copy(frame, filled, 0, Math.min(piece.length, frameLength - filled));
-    }
-    this.pending = [];
-    this.pendingLength = 0;
-    this.pendingFrameLength = -1;
+    const taken = chunk.copy(this.assembly, this.assembled, at, at + this.frameLength - this.assembled);
+    this.assembled += taken;
+    at += taken;
+    if (this.assembled < this.frameLength) return -1;
+    const frame = this.assembly.subarray(0, this.frameLength);
+    this.assembly = undefined;
+    this.assembled = 0;
     this.decodeChunk(frame, 0);
-    if (restStart < last.length && !this.failed) this.decodeChunk(last, restStart);
+    return this.failed ? -1 : at;
+  }
+
+  /** The buffer for an unfinished frame of `length` bytes (prefix included). */
+  private startAssembly(length: number): void {
+    this.frameLength = length;
+    if (!this.reusedChunks) {
+      this.assembly = Buffer.allocUnsafe(length);
+      return;
+    }
+    // Two in turn: the frame delivered from one stays whole while the next is copied into the other.
+    const turn = (this.spareTurn ^= 1);
+    if ((this.spares[turn]?.length ?? 0) < length) this.spares[turn] = Buffer.allocUnsafe(length);
+    this.assembly = this.spares[turn]!;
   }
 
   /** Reads a length prefix; reports malformed and oversized ones. */
@@ -121,8 +162,10 @@ export class FrameDecoder {
 
   private fail(error: FrameError): void {
     this.failed = true;
-    this.pending = [];
-    this.pendingLength = 0;
+    this.assembly = undefined;
+    this.assembled = 0;
+    this.prefixLength = 0;
+    this.spares.length = 0;
     this.onError(error);
   }
 }

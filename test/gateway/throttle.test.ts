@@ -2,58 +2,16 @@
 // (sha256 of a bulk output of random bytes), and the wait shows in /metrics.
 import t from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
-import type { ConsoleBackend, ConsoleEnd, ConsoleStream } from '../../lib/provider/index.js';
+import { bulkBackend } from '../fixtures/bulk-backend.js';
 import { ALICE, connect, gatewayMetrics, SessionReader, startStack, type Stack } from '../fixtures/stack.js';
 
 const TOTAL = 3 * 1024 * 1024;
 const CAP = 1024 * 1024;
 const BULK = randomBytes(TOTAL);
 
-/** A console that prints BULK in 16 KiB reads as fast as it is let (honouring pause), then exits 0. */
-function bulkBackend(): ConsoleBackend {
-  return {
-    async open() {
-      let onData: (chunk: Buffer) => void = () => {};
-      let onEnd: (end: ConsoleEnd) => void = () => {};
-      let sent = 0;
-      let paused = false;
-      let closed = false;
-      const pump = () => {
-        while (!paused && !closed && sent < TOTAL) {
-          const chunk = BULK.subarray(sent, Math.min(TOTAL, sent + 16 * 1024));
-          sent += chunk.length;
-          onData(chunk);
-        }
-        if (sent >= TOTAL && !closed) {
-          closed = true;
-          onEnd({ exitCode: 0 });
-        }
-      };
-      const stream: ConsoleStream = {
-        write: () => true,
-        end: () => {},
-        pause: () => void (paused = true),
-        resume: () => {
-          paused = false;
-          setImmediate(pump);
-        },
-        onData: (handler) => {
-          onData = handler;
-          setImmediate(pump);
-        },
-        onDrain: () => {},
-        onEnd: (handler) => void (onEnd = handler),
-        onError: () => {},
-        close: () => void (closed = true),
-      };
-      return stream;
-    },
-  };
-}
-
 let stack: Stack;
 t.before(async () => {
-  stack = await startStack({ backend: bulkBackend(), gateway: { maxBytesPerSecond: CAP } });
+  stack = await startStack({ backend: bulkBackend(BULK), gateway: { maxBytesPerSecond: CAP } });
 });
 t.teardown(() => stack.close());
 

@@ -65,15 +65,17 @@ t.test('a wrong Upgrade or method is refused with a Status body', async (t) => {
   t.match(post, /^HTTP\/1\.1 405 Method Not Allowed\r\n/);
 });
 
-t.test('connectLink reports an HTTP refusal with the status line and the Status message', async (t) => {
-  const status = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'no links today', reason: 'Forbidden', code: 403 });
-  const address = await rawServer(t, `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${status.length}\r\n\r\n${status}`);
-  const error = await connectLink({ host: '127.0.0.1', port: address.port, tls: false, timeoutMs: 5000 }).catch((e: unknown) => e);
-  t.type(error, LinkHandshakeError);
-  t.equal((error as LinkHandshakeError).statusCode, 403);
-  t.equal((error as LinkHandshakeError).status?.message, 'no links today');
-  t.match((error as Error).message, /refused: HTTP 403 Forbidden: no links today/);
-});
+for (const reuseReadBuffer of [false, true]) {
+  t.test(`connectLink reports an HTTP refusal with the status line and the Status message (reuseReadBuffer ${reuseReadBuffer})`, async (t) => {
+    const status = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'no links today', reason: 'Forbidden', code: 403 });
+    const address = await rawServer(t, `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${status.length}\r\n\r\n${status}`);
+    const error = await connectLink({ host: '127.0.0.1', port: address.port, tls: false, timeoutMs: 5000, reuseReadBuffer }).catch((e: unknown) => e);
+    t.type(error, LinkHandshakeError);
+    t.equal((error as LinkHandshakeError).statusCode, 403);
+    t.equal((error as LinkHandshakeError).status?.message, 'no links today');
+    t.match((error as Error).message, /refused: HTTP 403 Forbidden: no links today/);
+  });
+}
 
 t.test('connectLink refuses a 101 to another protocol', async (t) => {
   const address = await rawServer(t, 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
@@ -96,15 +98,17 @@ t.test('connectLink reports a refused connection', async (t) => {
   await t.rejects(connectLink({ host: '127.0.0.1', port, tls: false, timeoutMs: 5000 }), /ECONNREFUSED/);
 });
 
-t.test('frame bytes that arrive in the same packet as the 101 are decoded (client side)', async (t) => {
-  const frame = encodeFrame({ stream: 1, kind: 'credit', credit: { bytes: 9 } });
-  const answer = `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${LINK_UPGRADE}\r\n\r\n`;
-  const address = await rawServer(t, Buffer.concat([Buffer.from(answer), frame]), false);
-  const client = await connectLink({ host: '127.0.0.1', port: address.port, tls: false, timeoutMs: 5000 });
-  t.teardown(() => client.destroy());
-  const got = await new Promise((resolve) => client.onFrame(resolve));
-  t.match(got, { stream: 1, kind: 'credit', credit: { bytes: 9 } });
-});
+for (const reuseReadBuffer of [false, true]) {
+  t.test(`frame bytes that arrive in the same packet as the 101 are decoded (client side, reuseReadBuffer ${reuseReadBuffer})`, async (t) => {
+    const frame = encodeFrame({ stream: 1, kind: 'credit', credit: { bytes: 9 } });
+    const answer = `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${LINK_UPGRADE}\r\n\r\n`;
+    const address = await rawServer(t, Buffer.concat([Buffer.from(answer), frame]), false);
+    const client = await connectLink({ host: '127.0.0.1', port: address.port, tls: false, timeoutMs: 5000, reuseReadBuffer });
+    t.teardown(() => client.destroy());
+    const got = await new Promise((resolve) => client.onFrame(resolve));
+    t.match(got, { stream: 1, kind: 'credit', credit: { bytes: 9 } });
+  });
+}
 
 t.test('frame bytes sent in the same packet as the request are decoded (server side)', async (t) => {
   const server = await startLinkServer(t, false);

@@ -194,3 +194,48 @@ t.test('fuzz: random and mutated bytes never throw and always end in frames or o
   );
   t.ok(reported > 0, `errors were reported (${reported} inputs rejected)`);
 });
+
+t.test('reused chunks: the same frames for every split, each whole until the next push', async (t) => {
+  const frames: Frame[] = [
+    ...everyKind,
+    { stream: 11, kind: 'data', data: Buffer.alloc(300, 9) },
+    { stream: 13, kind: 'data', data: Buffer.alloc(5000, 7) },
+    { stream: 15, kind: 'data', data: Buffer.alloc(70000, 3) },
+    { stream: 17, kind: 'data', data: Buffer.alloc(4100, 5) },
+  ];
+  const wire = Buffer.concat(frames.map((f) => (f.kind === 'data' ? Buffer.concat(encodeData(f.stream, f.data)) : encodeFrame(f))));
+  const expected = JSON.stringify(decodeAll(wire, () => wire.length).frames);
+  // A socket reading into one buffer: each chunk is copied into it, and it is scribbled over
+  // once the push has returned and the frames it delivered were checked.
+  const decodeReused = (sizes: (i: number) => number): string | undefined => {
+    const scratch = Buffer.alloc(wire.length);
+    const seen: string[] = [];
+    let delivered: { frame: Frame; json: string }[] = [];
+    const decoder = new FrameDecoder({
+      reusedChunks: true,
+      onFrame: (frame) => delivered.push({ frame, json: JSON.stringify(frame) }),
+      onError: (error) => {
+        throw error;
+      },
+    });
+    for (let offset = 0, i = 0; offset < wire.length; i++) {
+      const size = Math.min(Math.max(1, sizes(i)), wire.length - offset);
+      wire.copy(scratch, 0, offset, offset + size);
+      decoder.push(scratch.subarray(0, size));
+      offset += size;
+      for (const { frame, json } of delivered) {
+        if (JSON.stringify(frame) !== json) return `a frame changed before the next push (chunk ${i})`;
+        seen.push(json);
+      }
+      delivered = [];
+      scratch.fill(0xee);
+    }
+    const all = `[${seen.join(',')}]`;
+    return all === expected ? undefined : `frames differ: ${all.slice(0, 200)}`;
+  };
+  for (const size of [1, 2, 3, 7, 100, 4096, 16384, 65536]) t.equal(decodeReused(() => size), undefined, `${size}-byte chunks`);
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 1, max: 20000 }), { minLength: 1, maxLength: 40 }), (sizes) => decodeReused((i) => sizes[i % sizes.length]!) === undefined),
+    { numRuns: 300 },
+  );
+});

@@ -60,6 +60,8 @@ class ProviderLinks {
         pingIntervalMs: this.options.pingIntervalMs,
         pingTimeoutMs: this.options.pingTimeoutMs,
         logger: this.options.logger,
+        // Output goes on to the client in the same turn (GatewaySession), so reads can be lent.
+        reuseReadBuffer: true,
       });
     } catch (error) {
       this.retryAt = Date.now() + this.backoff.next()!;

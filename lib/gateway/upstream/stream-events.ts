@@ -1,5 +1,6 @@
 // A stream's output and end, held until the session has subscribed: output can arrive in the
-// same socket chunk as the provider's answer to the open, before anyone listens for it.
+// same socket chunk as the provider's answer to the open, before anyone listens for it. Held
+// output is copied: it is lent (UpstreamStream.onData).
 import type { CloseMessage } from '../../protocol/index.js';
 
 export class StreamEvents {
@@ -10,7 +11,7 @@ export class StreamEvents {
 
   data(message: Buffer): void {
     if (this.dataHandler) this.dataHandler(message);
-    else this.queued.push(message);
+    else this.queued.push(Buffer.from(message));
   }
 
   close(close: CloseMessage): void {

@@ -22,7 +22,10 @@ export interface UpstreamStream {
   consumed(bytes: number): void;
   /** Ends the session from the gateway's side (the client left). */
   close(): void;
-  /** Console output in binary channel form ([1][bytes]); a view, valid until the handler returns. */
+  /**
+   * Console output in binary channel form ([1][bytes]): a view, lent until the current task's
+   * microtasks have run (a link reads into a buffer it reuses). Whoever keeps it longer copies it.
+   */
   onData(handler: (message: Buffer) => void): void;
   /** Called once when the stream ends, with the provider's (or the gateway's) reason. */
   onClose(handler: (close: CloseMessage) => void): void;
