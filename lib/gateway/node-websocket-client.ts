@@ -55,7 +55,8 @@ export class NodeWebsocketClient implements ClientConnection {
 
   send(message: Buffer): void {
     if (this.text) this.ws.send(encodeBase64Message(message));
-    else this.ws.send(message);
+    // Output is lent (UpstreamStream.onData) and ws writes a server's frames to the socket as they are.
+    else this.ws.send(Buffer.from(message));
   }
 
   // The frames of one batch leave in one socket write (under TLS, one record per 16 KiB).
