@@ -15,6 +15,9 @@ import { THROUGHPUT_DEFAULTS, THROUGHPUT_QUICK, runThroughput } from '../../benc
 import type { ScenarioOutcome } from '../../bench/report/results.js';
 import type { PeerName } from '../../bench/harness/stack.js';
 
+// Every scenario through every throughput peer: near tap's 120 s on a busy 2-core machine.
+t.setTimeout(300_000);
+
 const outDir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 t.teardown(() => rmSync(outDir, { recursive: true, force: true }));
 

@@ -64,15 +64,19 @@ for (const client of clients) {
   t.test(`${client.name}: -it gets a terminal of kubectl's size and follows its resizes`, { skip: client.skip }, async (t) => {
     const tty = kubectlExecTty({ ...base, cols: 100, rows: 30 });
     t.teardown(() => tty.kill());
-    tty.write('stty size; echo READY\r');
-    await tty.waitFor(/\b30 100\r\n(\$ )?READY/, 30_000);
+    // kubectl sends its size (at start and on SIGWINCH) beside stdin, asynchronously: a command
+    // typed at once may run first, so ask until the size shows.
+    const askUntil = async (size: RegExp) => {
+      const deadline = Date.now() + 30_000;
+      while (!size.test(tty.output()) && Date.now() < deadline) {
+        tty.write('stty size\r');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    };
+    await askUntil(/\b30 100\r\n/);
+    t.match(tty.output(), /\b30 100\r\n/, "the console has kubectl's size");
     tty.resize(120, 40);
-    // kubectl forwards SIGWINCH asynchronously: ask until the new size shows.
-    const deadline = Date.now() + 30_000;
-    while (!/\b40 120\r\n/.test(tty.output()) && Date.now() < deadline) {
-      tty.write('stty size\r');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await askUntil(/\b40 120\r\n/);
     t.match(tty.output(), /\b40 120\r\n/, 'the resize reached the console');
     tty.write('exit 4\r');
     t.equal(await tty.exited, 4);

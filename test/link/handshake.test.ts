@@ -2,20 +2,16 @@ import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import t, { type Test } from 'tap';
 import { LinkHandshakeError, connectLink } from '../../lib/link/index.js';
-import { LINK_PATH, LINK_UPGRADE, encodeFrame } from '../../lib/protocol/index.js';
+import { LINK_PATH, LINK_UPGRADE, encodeData, encodeFrame, type Frame } from '../../lib/protocol/index.js';
 import { startLinkServer } from './fixtures/link-pair.js';
 
-/** A raw TCP server answering every request with `answer` (or never, when undefined), then ending unless `end` is false. */
-async function rawServer(t: Test, answer?: string | Buffer, end = true): Promise<AddressInfo> {
+/** A raw TCP server that calls `onRequest` with each socket once its request arrived. */
+async function rawServerWith(t: Test, onRequest: (socket: Socket) => void): Promise<AddressInfo> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => {});
-    socket.once('data', () => {
-      if (answer === undefined) return;
-      if (end) socket.end(answer);
-      else socket.write(answer);
-    });
+    socket.once('data', () => onRequest(socket));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -24,6 +20,15 @@ async function rawServer(t: Test, answer?: string | Buffer, end = true): Promise
     server.close();
   });
   return server.address() as AddressInfo;
+}
+
+/** A raw TCP server answering every request with `answer` (or never, when undefined), then ending unless `end` is false. */
+function rawServer(t: Test, answer?: string | Buffer, end = true): Promise<AddressInfo> {
+  return rawServerWith(t, (socket) => {
+    if (answer === undefined) return;
+    if (end) socket.end(answer);
+    else socket.write(answer);
+  });
 }
 
 /** Sends `request` to the server and returns the whole answer. */
@@ -121,3 +126,52 @@ t.test('frame bytes sent in the same packet as the request are decoded (server s
   const got = await new Promise((resolve) => link.onFrame(resolve));
   t.match(got, { stream: 3, kind: 'credit', credit: { bytes: 5 } });
 });
+
+/** A raw TCP server that answers with `pieces`, one per turn of the event loop, then calls `then`. */
+function trickleServer(t: Test, pieces: Buffer[], then?: (socket: Socket) => void): Promise<AddressInfo> {
+  return rawServerWith(t, async (socket) => {
+    for (const piece of pieces) {
+      socket.write(piece);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    then?.(socket);
+  });
+}
+
+function pieces(bytes: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += size) out.push(bytes.subarray(at, at + size));
+  return out;
+}
+
+for (const reuseReadBuffer of [false, true]) {
+  t.test(`connectLink reads a refusal whose body runs to the end of the connection (no Content-Length) (reuseReadBuffer ${reuseReadBuffer})`, async (t) => {
+    const address = await rawServer(t, 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n{"kind":"Status","code":503,"message":"draining"}');
+    const error = await connectLink({ host: '127.0.0.1', port: address.port, tls: false, timeoutMs: 5000, reuseReadBuffer }).catch((e: unknown) => e);
+    t.match(error, { statusCode: 503, status: { message: 'draining' }, message: /refused: HTTP 503 Service Unavailable: draining/ });
+  });
+
+  t.test(`an answer head a byte at a time, then a 200 KiB data frame in 7 KiB pieces: one frame, every byte in place (reuseReadBuffer ${reuseReadBuffer})`, async (t) => {
+    const answer = Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${LINK_UPGRADE}\r\n\r\n`);
+    const data = Buffer.from(Array.from({ length: 200 * 1024 }, (_, i) => (i * 7) & 0xff));
+    const frame = Buffer.concat([...encodeData(3, data)]);
+    const address = await trickleServer(t, [...pieces(answer, 1), ...pieces(frame, 7 * 1024)]);
+    const client = await connectLink({ host: '127.0.0.1', port: address.port, tls: false, timeoutMs: 5000, reuseReadBuffer });
+    t.teardown(() => client.destroy());
+    const got = await new Promise<Frame>((resolve) => client.onFrame(resolve));
+    t.equal(got.kind, 'data');
+    t.ok(got.kind === 'data' && got.data.equals(data), 'the payload arrived whole and unchanged');
+  });
+
+  t.test(`a link that dies in the middle of a frame delivers no part of it and reports the loss (reuseReadBuffer ${reuseReadBuffer})`, async (t) => {
+    const answer = Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${LINK_UPGRADE}\r\n\r\n`);
+    const frame = Buffer.concat([...encodeData(3, Buffer.alloc(100 * 1024, 1))]);
+    const address = await trickleServer(t, [answer, frame.subarray(0, 70 * 1024)], (socket) => socket.destroy());
+    const client = await connectLink({ host: '127.0.0.1', port: address.port, tls: false, timeoutMs: 5000, reuseReadBuffer });
+    const frames: Frame[] = [];
+    client.onFrame((f) => frames.push(f));
+    const error = await new Promise<Error | undefined>((resolve) => client.onClose(resolve));
+    t.ok(error, `the link reports why it ended: ${error?.message}`);
+    t.same(frames, []);
+  });
+}
