@@ -29,7 +29,7 @@ export type MachineCacheOptions = ReflectorOptions;
 
 export class MachineCache extends Reflector<Machine, MachineRef> {
   constructor(client: KubeClient, options: MachineCacheOptions = {}) {
-    super(client, { resource: MACHINES, keyOf: (m) => machineKey(m.metadata.namespace ?? '', m.metadata.name), project: machineRefOf }, options);
+    super(client, { resource: MACHINES, what: 'machine', keyOf: (m) => machineKey(m.metadata.namespace ?? '', m.metadata.name), project: machineRefOf }, options);
   }
 
   get(namespace: string, name: string): MachineRef | undefined {

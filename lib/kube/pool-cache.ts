@@ -10,7 +10,7 @@ export type MachinePoolCacheOptions = ReflectorOptions;
 
 export class MachinePoolCache extends Reflector<MachinePool, MachinePool> {
   constructor(client: KubeClient, options: MachinePoolCacheOptions = {}) {
-    super(client, { resource: MACHINE_POOLS, keyOf: (pool) => pool.metadata.name, project: (pool) => pool }, options);
+    super(client, { resource: MACHINE_POOLS, what: 'machine pool', keyOf: (pool) => pool.metadata.name, project: (pool) => pool }, options);
   }
 
   get(name: string): MachinePool | undefined {

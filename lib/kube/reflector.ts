@@ -32,6 +32,8 @@ export interface ReflectorOptions {
 export interface ReflectedResource<T extends KubeObject, V> {
   /** Listed and watched in every namespace. */
   resource: ResourceType;
+  /** What log lines call it, e.g. "machine pool". */
+  what: string;
   /** The store's key of an object. */
   keyOf(object: T): string;
   /** What is stored of an object. */
@@ -51,8 +53,6 @@ export class Reflector<T extends KubeObject, V> {
   private watchHandle: WatchHandle | undefined;
   private running: Promise<void> | undefined;
   private readonly path: string;
-  /** For log lines, e.g. "machinepools". */
-  private readonly what: string;
 
   constructor(
     private readonly client: KubeClient,
@@ -61,7 +61,6 @@ export class Reflector<T extends KubeObject, V> {
   ) {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     this.path = resourcePath(reflected.resource);
-    this.what = reflected.resource.resource;
   }
 
   start(): this {
@@ -106,17 +105,17 @@ export class Reflector<T extends KubeObject, V> {
         needList = false;
         await this.watch();
         // The server ends every watch (timeoutSeconds): routine, resume where it left off.
-        this.options.log?.debug({ resource: this.what, resourceVersion: this.resourceVersion }, 'watch ended; resuming');
+        this.options.log?.debug({ resourceVersion: this.resourceVersion }, `${this.reflected.what} watch ended; resuming`);
       } catch (err) {
         if (this.stopped.signal.aborted) return;
         // 410: our resourceVersion is older than the API keeps; only a new LIST helps.
         const gone = err instanceof KubeApiError && err.code === 410;
         needList ||= gone;
-        const details = { resource: this.what, resourceVersion: this.resourceVersion, code: (err as KubeApiError).code, error: (err as Error).message };
+        const details = { resourceVersion: this.resourceVersion, code: (err as KubeApiError).code, error: (err as Error).message };
         // A watch that broke after it had worked (a dropped connection, an API restart) is
         // routine too; only failing to list or to start watching is worth a warning.
-        if (gone || this.progressed) this.options.log?.debug(details, 'watch ended; relisting or resuming');
-        else this.options.log?.warn(details, 'list or watch failed; retrying');
+        if (gone || this.progressed) this.options.log?.debug(details, `${this.reflected.what} watch ended; relisting or resuming`);
+        else this.options.log?.warn(details, `${this.reflected.what} list or watch failed; retrying`);
       }
       attempt = this.progressed ? 0 : attempt + 1;
     }
