@@ -1,9 +1,9 @@
-// The gateway as a Kubernetes deployment runs it: machines looked up through the API (pools
-// from a watch cache), callers authenticated by TokenReview and authorized by
+// The gateway as a Kubernetes deployment runs it: machines looked up through the API (machines
+// and pools from watch caches), callers authenticated by TokenReview and authorized by
 // SubjectAccessReview, sessions carried over pooled links.
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
-import { AuthReviews, KubeClient, MachineLookup, MachinePoolCache, type AuthReviewsOptions, type KubeConfig } from '../kube/index.js';
+import { AuthReviews, KubeClient, MachineCache, MachineLookup, MachinePoolCache, type AuthReviewsOptions, type KubeConfig } from '../kube/index.js';
 import { silentLogger } from '../link/index.js';
 import {
   allowAllAuthorizer,
@@ -30,8 +30,14 @@ export interface KubeGatewayOptions {
   /** 'none' lets everyone in as system:anonymous: development only. */
   auth: 'kube' | 'none';
   allowGetVerb?: boolean;
-  /** How long a machine's lookup is reused; 0 looks every open up. */
+  /** How long a machine fetched by GET is reused; 0 fetches it for every open the watch cannot answer. */
   machineCacheTtlMs?: number;
+  /**
+   * Keep every Machine (two fields of each) by list+watch, so an open costs no GET of its
+   * machine (default true). One watch for the whole fleet, as every controller of it has;
+   * false: GET each machine (then the gateway needs only `get` on machines).
+   */
+  watchMachines?: boolean;
   addressPreference?: string[];
   linksPerProvider?: number;
   /** How sessions reach providers; default 'link' (UpstreamMode). */
@@ -60,7 +66,7 @@ export interface KubeGateway {
    * listenFrontProxy and listenClientCertificates, never a public listener.
    */
   relayedIdentityGateway(): Gateway;
-  /** Closes the links, the pool watch and the API client. */
+  /** Closes the links, the watches and the API client. */
   close(): Promise<void>;
 }
 
@@ -79,8 +85,10 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
   const logger = options.logger ?? silentLogger;
   const client = new KubeClient(options.kube, { log: logger });
   const pools = new MachinePoolCache(client, { log: logger }).start();
+  const machines = options.watchMachines === false ? undefined : new MachineCache(client, { log: logger }).start();
   const lookup = new MachineLookup(client, {
     pools,
+    ...(machines && { machines }),
     machineTtlMs: options.machineCacheTtlMs ?? DEFAULT_MACHINE_CACHE_TTL_MS,
     ...(options.addressPreference ? { addressPreference: options.addressPreference } : {}),
   });
@@ -116,7 +124,7 @@ export function createKubeGateway(options: KubeGatewayOptions): KubeGateway {
     relayedIdentityGateway: () => createGateway({ ...shared, authenticator: requestHeaderAuthenticator, metrics: gateway.metrics }),
     async close() {
       upstream.close();
-      await pools.close();
+      await Promise.all([pools.close(), machines?.close()]);
       client.close();
     },
   };

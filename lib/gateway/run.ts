@@ -26,6 +26,8 @@ export interface GatewayConfig {
   allowGetVerb: boolean;
   allowedOrigins?: string[];
   machineCacheTtlMs: number;
+  /** KubeGatewayOptions.watchMachines. */
+  watchMachines?: boolean;
   linksPerProvider: number;
   upstream: UpstreamMode;
   shutdownGraceMs: number;
@@ -80,6 +82,7 @@ export async function runGateway(config: GatewayConfig, logger: Logger = silentL
     allowGetVerb: config.allowGetVerb,
     allowedOrigins: config.allowedOrigins,
     machineCacheTtlMs: config.machineCacheTtlMs,
+    watchMachines: config.watchMachines,
     linksPerProvider: config.linksPerProvider,
     upstream: config.upstream,
     reviews: config.reviews,

@@ -27,7 +27,9 @@ export type { WatchEvent, WatchEventType, WatchHandle } from './watch.js';
 export { KubeApiError, type StatusDetails } from './errors.js';
 
 export { MachineLookup, type MachineLookupOptions, type MachineTarget } from './lookup.js';
-export { MachinePoolCache, type MachinePoolCacheOptions, type WarnLogger } from './pool-cache.js';
+export { MachinePoolCache, type MachinePoolCacheOptions } from './pool-cache.js';
+export { MachineCache, type MachineCacheOptions, type MachineRef } from './machine-cache.js';
+export { Reflector, type ReflectedResource, type ReflectorOptions, type WarnLogger } from './reflector.js';
 export { DEFAULT_ADDRESS_PREFERENCE, DEFAULT_MACHINEPOOLLET_PORT } from './addresses.js';
 export { Backoff, backoffDelay, LINK_BACKOFF, RECONNECT_BACKOFF, WATCH_BACKOFF, type BackoffPolicy } from './backoff.js';
 export { MACHINES, MACHINE_POOLS, resourcePath, type ResourceType } from './resources.js';

@@ -8,6 +8,7 @@ import {
 import type { KubeClient } from './client.js';
 import { CoalescingCache } from './coalescing-cache.js';
 import { KubeApiError } from './errors.js';
+import { machineKey, machineRefOf, type MachineCache, type MachineRef } from './machine-cache.js';
 import type { MachinePoolCache } from './pool-cache.js';
 import { MACHINE_POOLS, MACHINES, resourcePath } from './resources.js';
 import type { Machine, MachinePool } from './types.js';
@@ -24,18 +25,23 @@ export interface MachineTarget {
 export interface MachineLookupOptions {
   /** Watched pools; without it (or before it synced, or on a miss) pools are fetched by GET. */
   pools?: MachinePoolCache;
+  /**
+   * Watched machines; a machine it does not have (not synced yet, just created, forgotten by
+   * invalidate) or has without a pool (just scheduled?) is fetched by GET, never taken as absent.
+   */
+  machines?: MachineCache;
   /** Address types in order of preference. */
   addressPreference?: readonly string[];
   /** Port when the pool announces none. */
   defaultPort?: number;
-  /** How long a fetched Machine is reused; 0 fetches it for every resolve not in flight. */
+  /** How long a Machine fetched by GET is reused; 0 fetches it for every resolve not in flight. */
   machineTtlMs?: number;
   timeoutMs?: number;
 }
 
 /** Machine → MachinePool → provider address, with concurrent lookups of one machine coalesced. */
 export class MachineLookup {
-  private readonly machines = new CoalescingCache<string, Machine>();
+  private readonly fetchedMachines = new CoalescingCache<string, MachineRef>();
   private readonly fetchedPools = new CoalescingCache<string, MachinePool>();
   private readonly addressPreference: readonly string[];
   private readonly defaultPort: number;
@@ -52,13 +58,9 @@ export class MachineLookup {
 
   /** Rejects with a KubeApiError whose code and reason suit the gateway's answer. */
   async resolve(namespace: string, name: string): Promise<MachineTarget> {
-    const path = resourcePath(MACHINES, namespace, name);
-    const machine = await this.machines.get(
-      machineKey(namespace, name),
-      () => this.client.get<Machine>(path, { timeoutMs: this.options.timeoutMs }).then((m) => object(m, path, 'Machine')),
-      () => this.machineTtlMs,
-    );
-    const poolName = machine.spec?.machinePoolRef?.name;
+    const watched = this.options.machines?.get(namespace, name);
+    const machine = watched?.pool ? watched : await this.fetchMachine(namespace, name);
+    const poolName = machine.pool;
     if (!poolName) throw new KubeApiError(400, 'BadRequest', `machine ${name} has no machine pool assigned`);
     const pool = this.options.pools?.get(poolName) ?? (await this.fetchPool(poolName));
     const target: MachineTarget = {
@@ -66,7 +68,7 @@ export class MachineLookup {
       address: preferredAddress(pool, this.addressPreference),
       port: machinepoolletPort(pool, this.defaultPort),
     };
-    if (machine.metadata.uid) target.machineUID = machine.metadata.uid;
+    if (machine.uid) target.machineUID = machine.uid;
     return target;
   }
 
@@ -78,9 +80,19 @@ export class MachineLookup {
     return list.items;
   }
 
-  /** Drops the cached Machine, e.g. after its pool could not be reached. */
+  /** Drops the cached Machine, e.g. after its pool could not be reached: the next resolve GETs it. */
   invalidate(namespace: string, name: string): void {
-    this.machines.delete(machineKey(namespace, name));
+    this.fetchedMachines.delete(machineKey(namespace, name));
+    this.options.machines?.forget(namespace, name);
+  }
+
+  private fetchMachine(namespace: string, name: string): Promise<MachineRef> {
+    const path = resourcePath(MACHINES, namespace, name);
+    return this.fetchedMachines.get(
+      machineKey(namespace, name),
+      () => this.client.get<Machine>(path, { timeoutMs: this.options.timeoutMs }).then((m) => machineRefOf(object(m, path, 'Machine'))),
+      () => this.machineTtlMs,
+    );
   }
 
   private fetchPool(name: string): Promise<MachinePool> {
@@ -99,8 +111,4 @@ function object<T extends { metadata?: unknown }>(value: T, path: string, kind: 
     throw new KubeApiError(502, 'InternalError', `kubernetes API answered GET ${path} with something that is not a ${kind}`);
   }
   return value;
-}
-
-function machineKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
 }

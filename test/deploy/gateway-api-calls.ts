@@ -70,11 +70,11 @@ export async function observeGatewayApiUse(): Promise<GatewayApiUse> {
   );
   const base = `127.0.0.1:${gateway.server.port}`;
   try {
-    // Ready means listed; the watch follows at once, and must be on the record too.
+    // Ready means the pools are listed; both watches (pools, machines) follow at once, and must be on the record too.
     await until(async () => {
       const ready = await fetch(`http://${base}/readyz`);
       await ready.text();
-      return ready.ok && kube.watchCount > 0;
+      return ready.ok && kube.watchCount >= 2;
     });
     await Promise.all(['/healthz', '/metrics'].map((path) => fetch(`http://${base}${path}`).then((r) => r.text())));
     const outcomes: GatewayApiUse['outcomes'] = {};

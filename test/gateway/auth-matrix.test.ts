@@ -84,13 +84,14 @@ t.test('without faults: 401 without or with a bad token, 403 in kube\'s words, l
     403, 'machines.compute.ironcore.dev "m1" is forbidden: User "bob" cannot create resource "machines/exec" in API group "compute.ironcore.dev" in the namespace "default"');
   await refused(t, 'machine not found', 'ghost', ALICE, 404, /machines.compute.ironcore.dev "ghost" not found/);
   await refused(t, 'not scheduled', 'unscheduled', ALICE, 400, /machine unscheduled has no machine pool assigned/);
-  // The lookup runs as the gateway: the API's words about it stay in the gateway's log.
-  const m2 = '/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/m2';
+  // The lookup runs as the gateway: the API's words about it stay in the gateway's log. A
+  // machine the watch does not have is fetched by GET, which these stubs answer.
+  const unwatched = '/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/unwatched';
   for (const [api, code, message] of [[503, 503, /the Kubernetes API is unavailable/], [403, 500, /Internal error occurred: the machine could not be looked up/], [500, 500, /the Kubernetes API answered 500/]] as const) {
-    stack.kube.stub(m2, apiError(api, m2));
-    await refused(t, `lookup answered ${api}`, 'm2', ALICE, code, message);
+    stack.kube.stub(unwatched, apiError(api, unwatched));
+    await refused(t, `lookup answered ${api}`, 'unwatched', ALICE, code, message);
   }
-  stack.kube.stub(m2, undefined);
+  stack.kube.stub(unwatched, undefined);
   const session = new SessionReader(connect(stack, 'default', 'm1', { token: ALICE }));
   await session.opened();
   session.send(0, 'echo matrix-$((6*7))\n');

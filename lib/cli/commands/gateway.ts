@@ -63,7 +63,9 @@ const HELP = `usage: ironcore-console gateway [options]
   --auth kube|none          TokenReview + SubjectAccessReview (default), or none (development only)
   --allow-get-verb          also accept RBAC 'get' on machines/exec for GET (older IronCore RBAC)
   --allowed-origin ORIGIN   browser origin allowed to connect (repeatable; default: same origin)
-  --machine-cache-ttl DUR   reuse machine lookups this long (default ${FLAG_DEFAULTS.machineCacheTtl})
+  --machine-cache-ttl DUR   reuse a machine fetched by GET this long (default ${FLAG_DEFAULTS.machineCacheTtl})
+  --no-machine-watch        GET each open's machine instead of keeping all machines by list+watch
+                            (then RBAC needs only 'get' on machines)
   --links-per-provider N    links opened to each provider (default ${FLAG_DEFAULTS.linksPerProvider})
   --upstream link|websocket|spdy
                             multiplexed links to our providers (default); or one connection per
@@ -124,6 +126,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       'allow-get-verb': { type: 'boolean', default: false },
       'allowed-origin': { type: 'string', multiple: true },
       'machine-cache-ttl': { type: 'string', default: FLAG_DEFAULTS.machineCacheTtl },
+      'no-machine-watch': { type: 'boolean', default: false },
       'links-per-provider': { type: 'string', default: FLAG_DEFAULTS.linksPerProvider },
       upstream: { type: 'string', default: 'link' },
       workers: { type: 'string', default: '1' },
@@ -183,6 +186,7 @@ export function parseGatewayArgs(argv: string[]): { config: GatewayConfig; worke
       allowGetVerb: values['allow-get-verb'],
       ...(values['allowed-origin'] && { allowedOrigins: values['allowed-origin'] }),
       machineCacheTtlMs: durationFlag(values['machine-cache-ttl'], '--machine-cache-ttl'),
+      watchMachines: !values['no-machine-watch'],
       linksPerProvider: count('--links-per-provider', values['links-per-provider'], 1),
       upstream: values.upstream,
       listenMode: values['listen-spdy'] ? 'split' : 'websocket',
