@@ -13,10 +13,15 @@ import { settings } from './fixtures/settings.js';
 import { sleep, waitFor } from './fixtures/wait.js';
 import { ALICE, spareToken, startWorld, type World } from './fixtures/world.js';
 
-const MACHINE_PATH = '/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/echo';
+/**
+ * What the lookup faults hit: a machine the gateway's Machine watch does not have, so an open
+ * GETs it (a watched machine costs no request), and the stub answers that GET.
+ */
+const UNWATCHED = 'unwatched';
+const MACHINE_PATH = `/apis/compute.ironcore.dev/v1alpha1/namespaces/default/machines/${UNWATCHED}`;
 const POOLS_PATH = '/apis/compute.ironcore.dev/v1alpha1/machinepools';
 const TOKEN_REVIEWS_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
-/** The gateway's machine cache lives 2 s: past it, an open asks the API again. */
+/** The gateway's cache of machines it GETs lives 2 s: past it, an open asks the API again. */
 const MACHINE_CACHE_MS = 2100;
 
 let world: World;
@@ -89,7 +94,7 @@ t.test('the API slow (6 s an answer, past the gateway\'s 5 s deadline): 401 for 
   t.ok(await opensAndEchoes('echo', ALICE), 'ALICE opens: her review and access are cached from here on');
   await sleep(MACHINE_CACHE_MS);
   world.kube.setLatency(6000, MACHINE_PATH);
-  const lookup = await timedRefusal('echo', ALICE);
+  const lookup = await timedRefusal(UNWATCHED, ALICE);
   world.kube.setLatency(0, MACHINE_PATH);
   t.equal(lookup.code, 504, `a machine GET past the deadline: HTTP 504 after ${lookup.elapsed} ms`);
   t.match(lookup.status, { reason: 'Timeout', message: 'the Kubernetes API did not answer in time; try again later' });
@@ -107,7 +112,7 @@ t.test('the API answering 500: the open fails with a Status that says so', async
 
   await sleep(MACHINE_CACHE_MS);
   world.kube.stub(MACHINE_PATH, { status: 500, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 500, reason: 'InternalError', message: 'etcdserver: request timed out' } });
-  const lookup = await timedRefusal('echo', ALICE);
+  const lookup = await timedRefusal(UNWATCHED, ALICE);
   world.kube.stub(MACHINE_PATH, undefined);
   t.equal(lookup.code, 500, 'a machine GET answered with a 500 Status: HTTP 500');
   t.equal(lookup.status.message, 'the machine could not be looked up: the Kubernetes API answered 500', 'the API\'s words stay in the gateway\'s log');
@@ -123,14 +128,14 @@ t.test('the API answering garbage: the open fails with 502, not a crash', async 
 
   await sleep(MACHINE_CACHE_MS);
   world.kube.stub(MACHINE_PATH, { status: 200, body: '<html>502 Bad Gateway</html>', contentType: 'text/html' });
-  const lookup = await timedRefusal('echo', ALICE);
+  const lookup = await timedRefusal(UNWATCHED, ALICE);
   world.kube.stub(MACHINE_PATH, undefined);
   t.equal(lookup.code, 502, 'a machine GET answered with HTML: HTTP 502');
   t.match(lookup.status.message, /the Kubernetes API answered 502/);
 
   await sleep(MACHINE_CACHE_MS);
   world.kube.stub(MACHINE_PATH, { status: 200, body: 'null' });
-  const shape = await timedRefusal('echo', ALICE);
+  const shape = await timedRefusal(UNWATCHED, ALICE);
   world.kube.stub(MACHINE_PATH, undefined);
   t.equal(shape.code, 502, 'a machine GET answered with JSON that is no object: HTTP 502');
   t.notMatch(shape.status.message ?? '', /^internal error$/, `a message that says what went wrong (got ${JSON.stringify(shape.status.message)})`);
