@@ -6,10 +6,8 @@
 import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import {
-  ERROR,
-  channelMessage,
   encodeBase64Message,
-  errorChannelPayload,
+  errorChannelMessage,
   failureStatus,
   isBase64Protocol,
   readClientFrame,
@@ -76,8 +74,8 @@ export class NodeWebsocketClient implements ClientConnection {
   // The close frame follows the Status; `ws` closes the socket once the client answers it (or
   // after its close timeout), and only then does the session count the client as gone.
   finish(status: Status): void {
-    const payload = errorChannelPayload(this.protocol, status);
-    if (payload) this.send(channelMessage(ERROR, payload));
+    const message = errorChannelMessage(this.protocol, status);
+    if (message) this.send(message);
     this.ws.close(1000);
   }
 

@@ -1,10 +1,8 @@
 // A session's client on a uWS websocket: the channel protocols' framing (binary, or base64
 // text) and their rules for what a client may send, in front of the protocol-free session.
 import {
-  ERROR,
-  channelMessage,
   encodeBase64Message,
-  errorChannelPayload,
+  errorChannelMessage,
   failureStatus,
   isBase64Protocol,
   readClientFrame,
@@ -39,8 +37,8 @@ export class WebsocketClient implements ClientConnection {
   }
 
   finish(status: Status): void {
-    const payload = errorChannelPayload(this.protocol, status);
-    if (payload) this.send(channelMessage(ERROR, payload));
+    const message = errorChannelMessage(this.protocol, status);
+    if (message) this.send(message);
     this.ending = true;
     this.endOnceSent();
   }

@@ -107,6 +107,12 @@ export function errorChannelPayload(protocol: ChannelProtocol | SpdyChannelProto
   return status.status === 'Success' ? undefined : Buffer.from(status.message ?? '');
 }
 
+/** The websocket message ([3][payload]) that carries `status` on the error channel, if the protocol writes one. */
+export function errorChannelMessage(protocol: ChannelProtocol, status: Status): Buffer | undefined {
+  const payload = errorChannelPayload(protocol, status);
+  return payload && channelMessage(ERROR, payload);
+}
+
 /**
  * The Status a server wrote on the error channel, read the way errorChannelPayload writes it:
  * v4 and v5 a Status as JSON, the original protocols a failure's message as text (and nothing

@@ -3,10 +3,8 @@
 // amount against a high-water mark.
 import type { RawData, WebSocket } from 'ws';
 import {
-  ERROR,
-  channelMessage,
   encodeBase64Message,
-  errorChannelPayload,
+  errorChannelMessage,
   failureStatus,
   isBase64Protocol,
   readClientFrame,
@@ -48,8 +46,8 @@ export class WebsocketPort implements ChannelPort {
 
   endWithStatus(status: Status): void {
     if (this.finished) return;
-    const payload = errorChannelPayload(this.protocol, status);
-    if (payload) this.send(channelMessage(ERROR, payload));
+    const message = errorChannelMessage(this.protocol, status);
+    if (message) this.send(message);
     this.finished = true;
     this.ws.close(1000);
   }
