@@ -86,3 +86,22 @@ export function startCpuWindow(pids: number[]): () => Map<number, number> {
   const before = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
   return () => new Map(pids.map((pid) => [pid, cpuSeconds(pid) - before.get(pid)!]));
 }
+
+export interface MachineCpuTicks {
+  total: number;
+  /** Time the hypervisor ran something else while this machine had work ("st" in top). */
+  stolen: number;
+}
+
+/** The machine's CPU time so far, all cores, from /proc/stat's first line (undefined off Linux). */
+export function machineCpuTicks(): MachineCpuTicks | undefined {
+  let line: string;
+  try {
+    line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;
+  } catch {
+    return undefined;
+  }
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  return { total: ticks.reduce((sum, t) => sum + t, 0), stolen: ticks[7] ?? 0 };
+}

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { machineCpuTicks, type MachineCpuTicks } from '../harness/proc-stats.js';
 import { chartsSvg, type BarChart } from './svg-chart.js';
 
 /** bench/results in the source tree (this file runs from dist/bench/report). */
@@ -16,6 +17,11 @@ export interface MachineInfo {
   /** 1-minute load average when the scenario started and ended: above the core count, numbers are noisy. */
   loadStart: number;
   loadEnd: number;
+  /**
+   * Share of the machine's CPU time the hypervisor gave to other guests during the scenario: a
+   * virtual machine on a busy host shows it under load, and every rate falls with it.
+   */
+  stolenShare: number | undefined;
 }
 
 export interface ScenarioReport<Row = object> {
@@ -42,21 +48,29 @@ export interface ScenarioOutcome<Row = object> {
 }
 
 /** Starts a report: records the date and how loaded the machine is. */
+const ticksAtStart = new WeakMap<ScenarioReport<unknown>, MachineCpuTicks>();
+
 export function beginReport<Row>(scenario: string, config: object): ScenarioReport<Row> {
-  return {
+  const report: ScenarioReport<Row> = {
     scenario,
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadStart: loadavg()[0]!, loadEnd: NaN },
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadStart: loadavg()[0]!, loadEnd: NaN, stolenShare: undefined },
     config,
     rows: [],
     tables: [],
     charts: [],
     targets: [],
   };
+  const ticks = machineCpuTicks();
+  if (ticks) ticksAtStart.set(report, ticks);
+  return report;
 }
 
 export function finishReport(report: ScenarioReport<unknown>, outDir: string): WrittenReport {
   report.machine.loadEnd = loadavg()[0]!;
+  const start = ticksAtStart.get(report);
+  const end = machineCpuTicks();
+  if (start && end && end.total > start.total) report.machine.stolenShare = (end.stolen - start.stolen) / (end.total - start.total);
   mkdirSync(outDir, { recursive: true });
   const jsonFile = join(outDir, `${report.scenario}.json`);
   const svgFile = join(outDir, `${report.scenario}.svg`);
@@ -67,11 +81,15 @@ export function finishReport(report: ScenarioReport<unknown>, outDir: string): W
 
 export function printReport({ report, written }: ScenarioOutcome<unknown>): void {
   const { machine } = report;
-  console.log(`\n## ${report.scenario} (${report.date}; ${machine.cpus}× ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadStart.toFixed(1)} → ${machine.loadEnd.toFixed(1)})`);
+  console.log(`\n## ${report.scenario} (${report.date}; ${machine.cpus}× ${machine.cpuModel}, Node ${machine.node}, load ${machine.loadStart.toFixed(1)} → ${machine.loadEnd.toFixed(1)}${stolen(machine)})`);
   for (const table of report.tables) console.log(`\n${table.title}\n\n${table.markdown}`);
   if (report.targets.length > 0) {
     console.log('\nTargets:');
     for (const t of report.targets) console.log(`- ${t.met === undefined ? 'not measured' : t.met ? 'MET   ' : 'MISSED'} ${t.target}: ${t.detail}`);
   }
   console.log(`\nwritten: ${written.jsonFile}, ${written.svgFile}`);
+}
+
+function stolen(machine: MachineInfo): string {
+  return machine.stolenShare === undefined ? '' : `, ${(machine.stolenShare * 100).toFixed(0)} % of CPU time stolen by the host`;
 }

@@ -4,12 +4,15 @@
 // and looks the machine up, against the stand-in API server: with caches warm (one user, one
 // machine, primed) and cold (a new user and a new machine for every open). The other peers have
 // no such steps (nor caches). Reported: opens/s with many in flight, and open latency with many
-// in flight ("loaded") and with one at a time per load generator ("sequential").
+// in flight ("loaded") and with one at a time per load generator ("sequential"), and what the
+// loaded opens cost each process in CPU: on 2 cores shared by all of them, opens/s is bounded
+// by 2 s ÷ the sum, and the stand-in API server's share runs elsewhere in production.
 import { benchToken } from '../fixture-names.js';
 import { echoMachine } from '../workload.js';
 import { settle, withBench } from '../harness/bench-env.js';
 import type { LoadGenerators, MergedOpen } from '../harness/load-generators.js';
-import { GATEWAY_PEERS, type Peer, type PeerName } from '../harness/stack.js';
+import { startCpuWindow } from '../harness/proc-stats.js';
+import { GATEWAY_PEERS, type BenchStack, type Peer, type PeerName } from '../harness/stack.js';
 import { decimal, markdownTable, millis, ratio } from '../report/format.js';
 import { beginReport, finishReport, type ScenarioOutcome, type ScenarioReport } from '../report/results.js';
 
@@ -46,6 +49,10 @@ export interface SetupRow {
   loadedP99Ms: number;
   sequentialP50Ms: number;
   sequentialP99Ms: number;
+  /** CPU milliseconds per loaded open: the hop process, the stand-in API server, all processes. */
+  hopCpuMsPerOpen: number | undefined;
+  apiCpuMsPerOpen: number;
+  allCpuMsPerOpen: number;
   failed: number;
   errors: string[];
 }
@@ -68,7 +75,7 @@ export async function runSetup(config: SetupConfig): Promise<ScenarioOutcome<Set
         const warm = Array.from({ length: Math.max(PRIMING_OPENS, config.sequentialOpens, config.loadedOpens) }, () => WARM_MACHINE);
         await churn(generators, peer, warm.slice(0, PRIMING_OPENS), [benchToken(0)], 1);
         const sequential = await churn(generators, peer, warm.slice(0, config.sequentialOpens), [benchToken(0)], generators.count);
-        const loaded = await churn(generators, peer, warm.slice(0, config.loadedOpens), [benchToken(0)], config.concurrency);
+        const loaded = await measured(stack, generators, peer, () => churn(generators, peer, warm.slice(0, config.loadedOpens), [benchToken(0)], config.concurrency));
         report.rows.push(row(mode, peer.name, GATEWAY_PEERS.includes(peer.name) ? 'warm' : 'none', sequential, loaded));
         // Cold caches cost the same in either upstream mode and behind every front: measured on
         // uWS alone, behind the SPDY front, and over the workers.
@@ -76,9 +83,9 @@ export async function runSetup(config: SetupConfig): Promise<ScenarioOutcome<Set
         const coldSequential = await churn(
           generators, peer, coldMachines.slice(0, config.sequentialOpens), coldTokens.slice(0, config.sequentialOpens), generators.count,
         );
-        const coldLoaded = await churn(
+        const coldLoaded = await measured(stack, generators, peer, () => churn(
           generators, peer, coldMachines.slice(config.sequentialOpens), coldTokens.slice(config.sequentialOpens), config.concurrency,
-        );
+        ));
         report.rows.push(row(mode, peer.name, 'cold', coldSequential, coldLoaded));
       }
     },
@@ -103,7 +110,29 @@ async function churn(generators: LoadGenerators, peer: Peer, machines: string[],
   return result;
 }
 
-function row(mode: SetupRow['mode'], peer: PeerName, caches: SetupRow['caches'], sequential: MergedOpen, loaded: MergedOpen): SetupRow {
+interface MeasuredOpen extends MergedOpen {
+  hopCpuMsPerOpen: number | undefined;
+  apiCpuMsPerOpen: number;
+  allCpuMsPerOpen: number;
+}
+
+/** Runs `opens` and divides each process's CPU time over it by the opens made. */
+async function measured(stack: BenchStack, generators: LoadGenerators, peer: Peer, opens: () => Promise<MergedOpen>): Promise<MeasuredOpen> {
+  const pids = [...new Set([stack.kube.pid, stack.provider.pid, ...generators.pids, ...(peer.hopPid === undefined ? [] : [peer.hopPid])])];
+  const cpu = startCpuWindow(pids);
+  const result = await opens();
+  const spent = cpu();
+  const opened = result.opened || 1;
+  const msPerOpen = (seconds: number) => (seconds * 1000) / opened;
+  return {
+    ...result,
+    hopCpuMsPerOpen: peer.hopPid === undefined ? undefined : msPerOpen(spent.get(peer.hopPid)!),
+    apiCpuMsPerOpen: msPerOpen(spent.get(stack.kube.pid)!),
+    allCpuMsPerOpen: msPerOpen([...spent.values()].reduce((total, seconds) => total + seconds, 0)),
+  };
+}
+
+function row(mode: SetupRow['mode'], peer: PeerName, caches: SetupRow['caches'], sequential: MergedOpen, loaded: MeasuredOpen): SetupRow {
   return {
     mode,
     peer,
@@ -113,6 +142,9 @@ function row(mode: SetupRow['mode'], peer: PeerName, caches: SetupRow['caches'],
     loadedP99Ms: loaded.latency.percentileMs(99),
     sequentialP50Ms: sequential.latency.percentileMs(50),
     sequentialP99Ms: sequential.latency.percentileMs(99),
+    hopCpuMsPerOpen: loaded.hopCpuMsPerOpen,
+    apiCpuMsPerOpen: loaded.apiCpuMsPerOpen,
+    allCpuMsPerOpen: loaded.allCpuMsPerOpen,
     failed: sequential.failed + loaded.failed,
     errors: [...new Set([...sequential.errors, ...loaded.errors])],
   };
@@ -127,7 +159,7 @@ function describe(report: ScenarioReport<SetupRow>, config: SetupConfig): void {
     report.tables.push({
       title: `setup, ${mode}: opens per second (${config.loadedOpens} opens, ${config.concurrency} in flight) and open latency in ms, to the first console byte`,
       markdown: markdownTable(
-        ['peer', 'caches', 'opens/s', '× ws-proxy', '× tcp-relay', '× gateway (warm)', 'loaded p50', 'loaded p99', 'sequential p50', 'sequential p99', 'failed'],
+        ['peer', 'caches', 'opens/s', '× ws-proxy', '× tcp-relay', '× gateway (warm)', 'loaded p50', 'loaded p99', 'sequential p50', 'sequential p99', 'hop CPU ms/open', 'API CPU ms/open', 'all CPU ms/open', 'failed'],
         rows.map((r) => [
           r.peer,
           r.caches,
@@ -139,6 +171,9 @@ function describe(report: ScenarioReport<SetupRow>, config: SetupConfig): void {
           millis(r.loadedP99Ms),
           millis(r.sequentialP50Ms),
           millis(r.sequentialP99Ms),
+          r.hopCpuMsPerOpen === undefined ? '—' : decimal(r.hopCpuMsPerOpen),
+          decimal(r.apiCpuMsPerOpen),
+          decimal(r.allCpuMsPerOpen),
           r.failed === 0 ? '0' : `${r.failed} (${r.errors[0]})`,
         ]),
       ),
