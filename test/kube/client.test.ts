@@ -88,6 +88,28 @@ t.test("aborting the caller's signal rejects with its reason", async (t) => {
   t.equal(await rejection(pending), reason);
 });
 
+t.test('a body cut short is 503 at once; aborting while a body is read rejects with the reason', async (t) => {
+  // Headers and half the promised body, then (for /cut) the connection dropped, (for /stall) silence.
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+    res.write('{"kind":"Machine",');
+    if (req.url === '/cut') setTimeout(() => res.socket?.destroy(), 20);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const client = clientFor(t, { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, { timeoutMs: 5000 });
+  const started = Date.now();
+  t.match(await rejection(client.get('/cut')), { code: 503, reason: 'ServiceUnavailable' });
+  t.ok(Date.now() - started < 2000, 'rejected when the connection dropped, not at the deadline');
+  const controller = new AbortController();
+  const stalled = client.get('/stall', { signal: controller.signal });
+  setTimeout(() => controller.abort(new Error('session closed')), 50);
+  t.match(await rejection(stalled), { message: 'session closed' });
+});
+
 t.test('an unreachable API is 503 ServiceUnavailable without the token in the message', async (t) => {
   const port = await closedPort();
   const client = clientFor(t, { server: `https://127.0.0.1:${port}`, token: () => GATEWAY_TOKEN });
