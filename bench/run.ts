@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { runCodecBench } from './codec.js';
 import { PEER_NAMES, type PeerName } from './harness/stack.js';
 import { DEFAULT_RESULTS_DIR, printReport, type ScenarioOutcome } from './report/results.js';
+import { HANDSHAKE_DEFAULTS, HANDSHAKE_QUICK, runHandshake } from './scenarios/handshake.js';
 import { HOL_DEFAULTS, HOL_QUICK, runHol } from './scenarios/hol.js';
 import { IDLE_DEFAULTS, IDLE_FULL_SESSIONS, IDLE_QUICK, runIdle } from './scenarios/idle.js';
 import { RTT_DEFAULTS, RTT_QUICK, runRtt } from './scenarios/rtt.js';
@@ -29,6 +30,7 @@ const scenarios: Record<string, (options: RunOptions) => Promise<ScenarioOutcome
   idle: (o) =>
     runIdle({ ...IDLE_DEFAULTS, ...(o.quick ? IDLE_QUICK : {}), ...(o.full ? { sessions: IDLE_FULL_SESSIONS } : {}), peers: o.peers, outDir: o.outDir }),
   hol: (o) => runHol({ ...HOL_DEFAULTS, ...(o.quick ? HOL_QUICK : {}), peers: o.peers, outDir: o.outDir }),
+  handshake: (o) => runHandshake({ ...HANDSHAKE_DEFAULTS, ...(o.quick ? HANDSHAKE_QUICK : {}), outDir: o.outDir }),
 };
 
 const HELP = `usage: node dist/bench/run.js [options]   (make bench runs it with none)

@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HANDSHAKE_DEFAULTS, HANDSHAKE_QUICK, runHandshake } from '../../bench/scenarios/handshake.js';
 import { HOL_DEFAULTS, HOL_QUICK, runHol } from '../../bench/scenarios/hol.js';
 import { IDLE_DEFAULTS, IDLE_QUICK, runIdle } from '../../bench/scenarios/idle.js';
 import { RTT_DEFAULTS, RTT_QUICK, runRtt } from '../../bench/scenarios/rtt.js';
@@ -23,12 +24,13 @@ t.teardown(() => rmSync(outDir, { recursive: true, force: true }));
 
 const FEW_PEERS: PeerName[] = ['direct', 'gateway'];
 
-const [throughput, rtt, setup, idle, hol] = await Promise.all([
+const [throughput, rtt, setup, idle, hol, handshake] = await Promise.all([
   runThroughput({ ...THROUGHPUT_DEFAULTS, ...THROUGHPUT_QUICK, outDir: join(outDir, 'throughput') }),
   runRtt({ ...RTT_DEFAULTS, ...RTT_QUICK, peers: FEW_PEERS, outDir: join(outDir, 'rtt') }),
   runSetup({ ...SETUP_DEFAULTS, ...SETUP_QUICK, peers: FEW_PEERS, outDir: join(outDir, 'setup') }),
   runIdle({ ...IDLE_DEFAULTS, ...IDLE_QUICK, peers: FEW_PEERS, outDir: join(outDir, 'idle') }),
   runHol({ ...HOL_DEFAULTS, ...HOL_QUICK, peers: FEW_PEERS, outDir: join(outDir, 'hol') }),
+  runHandshake({ ...HANDSHAKE_DEFAULTS, ...HANDSHAKE_QUICK, outDir: join(outDir, 'handshake') }),
 ]);
 
 function reported(t: Test, outcome: ScenarioOutcome<{ peer: string }>, expected: PeerName[] = FEW_PEERS): void {
@@ -75,4 +77,10 @@ t.test('hol: the reader stalled after reading, and every keystroke was verified'
     t.ok(row.stalledBytesRead >= HOL_QUICK.stallAfterBytes!, `${row.peer}: read ${row.stalledBytesRead} bytes before stalling`);
     t.ok(row.verified, `${row.peer}: echoes verified alone and with the stall`);
   }
+});
+
+t.test('handshake: every TLS stack completed every handshake and answered', async (t) => {
+  t.ok(existsSync(handshake.written.jsonFile) && existsSync(handshake.written.svgFile), 'results written');
+  t.same(handshake.report.rows.map((row) => row.listener), ['uws', 'node:tls', 'node:tls, client certificate']);
+  for (const row of handshake.report.rows) t.ok(row.failed === 0 && row.handshakesPerSecond > 0, `${row.listener}: every handshake answered`);
 });
