@@ -96,7 +96,8 @@ export class KubeClient {
   }
 
   post<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<T> {
-    return this.call<T>('POST', path, Buffer.from(JSON.stringify(body)), options);
+    // A string, not a Buffer: node:http then sends the head and the body as one write.
+    return this.call<T>('POST', path, JSON.stringify(body), options);
   }
 
   /** Watches `path` (a collection); bookmarks are requested and passed to `onEvent` too. */
@@ -119,7 +120,7 @@ export class KubeClient {
     this.agent.destroy();
   }
 
-  private async call<T>(method: string, path: string, body: Buffer | undefined, options: RequestOptions): Promise<T> {
+  private async call<T>(method: string, path: string, body: string | undefined, options: RequestOptions): Promise<T> {
     const what = `${method} ${path}`;
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const headers = this.headers(body);
@@ -140,13 +141,13 @@ export class KubeClient {
     }
   }
 
-  private headers(body?: Buffer): OutgoingHttpHeaders {
+  private headers(body?: string): OutgoingHttpHeaders {
     const headers: OutgoingHttpHeaders = { accept: 'application/json', 'user-agent': this.userAgent };
     const token = this.config.token?.();
     if (token) headers.authorization = `Bearer ${token}`;
     if (body) {
       headers['content-type'] = 'application/json';
-      headers['content-length'] = body.length;
+      headers['content-length'] = Buffer.byteLength(body);
     }
     return headers;
   }
@@ -155,7 +156,7 @@ export class KubeClient {
     method: string,
     path: string,
     headers: OutgoingHttpHeaders,
-    body: Buffer | undefined,
+    body: string | undefined,
     signal: AbortSignal,
     retried = false,
   ): Promise<IncomingMessage> {
