@@ -46,13 +46,8 @@ docs: $(GENERATED) $(NPM_STAMP)
 	rm -rf docs
 	npx typedoc
 
-# One test file per core. tap's default leaves a core free (one job on 2 cores), but many files
-# spend most of their time waiting on child processes, a browser, a guest or a 3-minute demo:
-# on 2 cores the run took 937 s one at a time and 502 s two at a time.
-TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-
 test: build
-	$(TAP) --jobs=$(TEST_JOBS) 'dist/test/**/*.test.js'
+	$(TAP) 'dist/test/**/*.test.js'
 
 # The reliability suite (test/reliability/*.reliability.ts): faults, load, bad input and
 # security against the real gateway and provider processes, one file at a time. Bounded by
