@@ -25,10 +25,13 @@ t.test('stdin EOF: the run leaves once the console has been quiet for the grace,
 });
 
 t.test('--idle-exit overrides the grace after EOF', async (t) => {
-  const result = await runCli(['exec', 'm1', '--idle-exit', '300ms'], { env: cli.env, input: 'echo short-$((2+3))\n' });
+  // Longer than the grace, so that the proof is a lower bound: a slow machine only adds to it,
+  // and a run that kept the default grace leaves seconds before.
+  const idleExitMs = EOF_QUIET_GRACE_MS + 3000;
+  const result = await runCli(['exec', 'm1', '--idle-exit', `${idleExitMs}ms`], { env: cli.env, input: 'echo long-$((2+3))\n' });
   t.equal(result.code, 0);
-  t.match(result.stdout, /short-5/);
-  t.ok(result.ms < EOF_QUIET_GRACE_MS + 1500, `left sooner (${Math.round(result.ms)} ms)`);
+  t.match(result.stdout, /long-5/);
+  t.ok(result.ms >= idleExitMs, `waited for --idle-exit, not the grace (${Math.round(result.ms)} ms)`);
 });
 
 t.test('without a terminal on stdout the recent output is not replayed; --replay asks for it', async (t) => {
