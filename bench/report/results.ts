@@ -47,9 +47,10 @@ export interface ScenarioOutcome<Row = object> {
   written: WrittenReport;
 }
 
-/** Starts a report: records the date and how loaded the machine is. */
+/** The machine's CPU ticks when each report began, for its stolen share at the end. */
 const ticksAtStart = new WeakMap<ScenarioReport<unknown>, MachineCpuTicks>();
 
+/** Starts a report: records the date and how loaded the machine is. */
 export function beginReport<Row>(scenario: string, config: object): ScenarioReport<Row> {
   const report: ScenarioReport<Row> = {
     scenario,

@@ -47,7 +47,9 @@ export async function runHandshake(config: HandshakeConfig): Promise<ScenarioOut
   const report = beginReport<HandshakeRow>('handshake', config);
   const pki = await createPki();
   try {
-    for (const stack of STACKS) report.rows.push(await measure(pki, stack, config));
+    // The bench's clients always carry a certificate; only a listener that asks gets it.
+    const client = createSecureContext({ ca: readFileSync(pki.caFile), cert: readFileSync(pki.clientCertFile), key: readFileSync(pki.clientKeyFile) });
+    for (const stack of STACKS) report.rows.push(await measure(pki, client, stack, config));
   } finally {
     pki.remove();
   }
@@ -76,6 +78,7 @@ export async function runHandshake(config: HandshakeConfig): Promise<ScenarioOut
 
 async function measure(
   pki: Pki,
+  client: SecureContext,
   stack: (typeof STACKS)[number],
   config: HandshakeConfig,
 ): Promise<HandshakeRow> {
@@ -85,12 +88,10 @@ async function measure(
     `tls-listener-${stack.impl}${stack.requestCert ? '-client-cert' : ''}`,
   );
   try {
-    // The bench's clients always carry a certificate; only a listener that asks gets it.
-    const context = createSecureContext({ ca: readFileSync(pki.caFile), cert: readFileSync(pki.clientCertFile), key: readFileSync(pki.clientKeyFile) });
-    await handshakes(listener.ready.port, context, Math.min(WARMUP_HANDSHAKES, config.handshakes), config.concurrency);
+    await handshakes(listener.ready.port, client, Math.min(WARMUP_HANDSHAKES, config.handshakes), config.concurrency);
     const cpu = startCpuWindow([listener.pid]);
     const started = performance.now();
-    const failed = await handshakes(listener.ready.port, context, config.handshakes, config.concurrency);
+    const failed = await handshakes(listener.ready.port, client, config.handshakes, config.concurrency);
     const seconds = (performance.now() - started) / 1000;
     const spent = cpu().get(listener.pid)!;
     const done = config.handshakes - failed;

@@ -110,11 +110,7 @@ async function churn(generators: LoadGenerators, peer: Peer, machines: string[],
   return result;
 }
 
-interface MeasuredOpen extends MergedOpen {
-  hopCpuMsPerOpen: number | undefined;
-  apiCpuMsPerOpen: number;
-  allCpuMsPerOpen: number;
-}
+type MeasuredOpen = MergedOpen & Pick<SetupRow, 'hopCpuMsPerOpen' | 'apiCpuMsPerOpen' | 'allCpuMsPerOpen'>;
 
 /** Runs `opens` and divides each process's CPU time over it by the opens made. */
 async function measured(stack: BenchStack, generators: LoadGenerators, peer: Peer, opens: () => Promise<MergedOpen>): Promise<MeasuredOpen> {
