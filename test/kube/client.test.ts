@@ -101,9 +101,8 @@ t.test('a body cut short is 503 at once; aborting while a body is read rejects w
     server.close();
   });
   const client = clientFor(t, { server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }, { timeoutMs: 5000 });
-  const started = Date.now();
-  t.match(await rejection(client.get('/cut')), { code: 503, reason: 'ServiceUnavailable' });
-  t.ok(Date.now() - started < 2000, 'rejected when the connection dropped, not at the deadline');
+  // A call still waiting at the deadline would be 504 Timeout: 503 says the cut ended it.
+  t.match(await rejection(client.get('/cut')), { code: 503, reason: 'ServiceUnavailable' }, 'rejected when the connection dropped, not at the deadline');
   const controller = new AbortController();
   const stalled = client.get('/stall', { signal: controller.signal });
   setTimeout(() => controller.abort(new Error('session closed')), 50);
