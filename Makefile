@@ -50,10 +50,11 @@ test: build
 	$(TAP) 'dist/test/**/*.test.js'
 
 # The reliability suite (test/reliability/*.reliability.ts): faults, load, bad input and
-# security against the real gateway and provider processes, one file at a time. Bounded by
-# default (about 4 minutes); LONG=1 runs it longer and adds the soak (test/reliability/*.long.ts,
-# 30 minutes at 1000 sessions). Knobs: RELIABILITY_SECONDS, RELIABILITY_SESSIONS,
-# RELIABILITY_SEED, FUZZ_SECONDS, SOAK_SECONDS, SOAK_SESSIONS (test/reliability/fixtures/settings.ts).
+# security against the real gateway and provider processes, and `make demo` left attached in
+# tmux for three minutes, one file at a time. Bounded by default (about 8 minutes); LONG=1 runs
+# it longer and adds the soak (test/reliability/*.long.ts, 30 minutes at 1000 sessions). Knobs:
+# RELIABILITY_SECONDS, RELIABILITY_SESSIONS, RELIABILITY_SEED, FUZZ_SECONDS, SOAK_SECONDS,
+# SOAK_SESSIONS, DEMO_QUIET_SECONDS (test/reliability/fixtures/settings.ts).
 .PHONY: test-reliability
 test-reliability: build
 	RELIABILITY_LONG=$(if $(LONG),1,0) $(TAP) --jobs=1 --timeout=$(if $(LONG),3600,240) \
